@@ -1,0 +1,1 @@
+#[derive(Debug, Clone)] pub struct V1Hierarchy;
