@@ -28,3 +28,34 @@ impl Policy {
         todo!()
     }
 }
+
+impl Policy {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// # Safety
+    /// Only in a forked child about to exec.
+    pub unsafe fn apply_in_child(&self) -> Result<std::os::fd::RawFd, i32> {
+        Err(libc::ENOSYS)
+    }
+}
+
+/// One seccomp user notification.
+#[derive(Debug, Clone, Copy)]
+pub struct Notification {
+    pub id: u64,
+    pub pid: u32,
+    pub arch: u32,
+    pub nr: i32,
+    pub args: [u64; 6],
+}
+
+pub fn recv_notification(listener: std::os::fd::BorrowedFd) -> std::io::Result<Notification> {
+    let _ = listener;
+    Err(std::io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
+pub fn syscall_name(arch: u32, nr: i32) -> String {
+    format!("{arch:#x}:{nr}")
+}
