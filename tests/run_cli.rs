@@ -24,21 +24,21 @@ fn bad_size_suffix_is_rejected_naming_mem() {
 fn bad_size_is_rejected_for_every_size_option() {
     for opt in ["--memlimit", "--mem-soft", "--fsize", "--disk", "--output-limit"] {
         rejected(&[opt, "12Q", "--", "true"], opt);
-        rejected(&[opt, "-1", "--", "true"], opt);
+        rejected(&[&format!("{opt}=-1"), "--", "true"], opt);
     }
 }
 
 #[test]
 fn bad_seconds_are_rejected() {
     rejected(&["--time", "abc", "--", "true"], "--time");
-    rejected(&["--time", "-1", "--", "true"], "--time");
+    rejected(&["--time=-1", "--", "true"], "--time");
     rejected(&["--wall-time", "1x", "--", "true"], "--wall-time");
 }
 
 #[test]
 fn bad_numbers_are_rejected() {
     rejected(&["--pids", "many", "--", "true"], "--pids");
-    rejected(&["--percent", "-5", "--", "true"], "--percent");
+    rejected(&["--percent=-5", "--", "true"], "--percent");
     rejected(&["--period", "zero", "--", "true"], "--period");
     // cgroup-v1 shares are 2..=262144.
     rejected(&["--shares", "1", "--", "true"], "--shares");

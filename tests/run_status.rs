@@ -19,9 +19,9 @@ fn ok_result_has_every_field_and_default_limits() {
     assert!(!out.truncated("stdout"), "{}", out.ctx());
     assert_eq!(out.text("stderr"), "", "{}", out.ctx());
     assert!(!out.truncated("stderr"), "{}", out.ctx());
-    // cpu = user + sys (within rounding of the three values)
+    // cpu = user + sys, within the granularity of the split (v1 cpuacct.stat counts 10 ms ticks)
     let (c, u, s) = (out.num("cpu_time_ms"), out.num("user_time_ms"), out.num("sys_time_ms"));
-    assert!((c - (u + s)).abs() <= 1.0, "cpu_time_ms != user + sys{}", out.ctx());
+    assert!((c - (u + s)).abs() <= 25.0 + 0.05 * c, "cpu_time_ms != user + sys{}", out.ctx());
     assert!(out.num("memory_peak_bytes") > 0.0, "{}", out.ctx());
     // The defaults of run.md, echoed as applied.
     expect_limit(&out, Q::Pids, 64.0);
