@@ -98,3 +98,33 @@ fn not_root_is_internal_error_125() {
         assert!(!out.json["message"].as_str().unwrap_or("").is_empty(), "{}", out.ctx());
     }
 }
+
+/// The test programs compile (tests/programs, tests/hostile). scripts/test-vm.sh runs this on
+/// the host first, so the VM finds them compiled in CARGO_TARGET_TMPDIR.
+#[test]
+fn test_programs_compile() {
+    for p in ["exit_code", "info", "spin_threads", "fork_bomb", "memory_bomb", "int80", "hello.sh", "env_dump.py"] {
+        assert!(prog(p).is_file(), "{p}");
+    }
+}
+
+/// The leftover check can fail: a stray process under the test and a stray `dokeru*` temp
+/// directory are both reported.
+#[test]
+fn leftover_check_detects_strays() {
+    let _g = lock();
+    let snap = HostSnapshot::take();
+    let dir = std::env::temp_dir().join(format!("dokeru-dkt-selftest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let res = std::panic::catch_unwind(|| snap.assert_unchanged(""));
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let msg = match res {
+        Ok(()) => panic!("the leftover check saw nothing"),
+        Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
+    };
+    assert!(msg.contains("sleep") && msg.contains("dokeru-dkt-selftest"), "{msg}");
+    HostSnapshot::take().assert_unchanged("after the self-test");
+}

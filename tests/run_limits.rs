@@ -22,21 +22,30 @@ fn cpu_spinner_time_1_is_tle_within_1050ms() {
 
 /// Four spinning threads with `--time 1`: the limit is on the whole tree, so still
 /// time_limit_exceeded in [1000, 1050] ms of CPU, and on >= 2 CPUs the wall clock is about
-/// half of the CPU time (asserted < 0.75 x cpu).
+/// half of the CPU time (asserted < 0.75 x cpu). The wall/CPU ratio depends on other load on
+/// the machine, so that part gets up to 3 attempts; the CPU-time part must hold on every one.
 #[test]
 fn four_threads_time_1_is_tle_and_wall_below_cpu() {
     if !require_root() {
         return;
     }
-    let out = sandbox(&["--time", "1"], "spin_threads", &["4"]);
-    out.expect_result().expect_status("time_limit_exceeded");
-    let cpu = out.in_range("cpu_time_ms", 1000.0, 1050.0);
-    if host_cpus() >= 2 {
+    let mut last = String::new();
+    for attempt in 1..=3 {
+        let out = sandbox(&["--time", "1"], "spin_threads", &["4"]);
+        out.expect_result().expect_status("time_limit_exceeded");
+        let cpu = out.in_range("cpu_time_ms", 1000.0, 1050.0);
+        if host_cpus() < 2 {
+            skip("wall < 0.75 x cpu part: the host has only 1 CPU");
+            return;
+        }
         let wall = out.num("wall_time_ms");
-        assert!(wall < 0.75 * cpu, "wall_time_ms {wall} not < 0.75 x cpu_time_ms {cpu}{}", out.ctx());
-    } else {
-        skip("wall < 0.75 x cpu part: the host has only 1 CPU");
+        if wall < 0.75 * cpu {
+            return;
+        }
+        last = format!("attempt {attempt}: wall_time_ms {wall} not < 0.75 x cpu_time_ms {cpu}{}", out.ctx());
+        skip(&format!("attempt {attempt}: wall {wall} ms vs cpu {cpu} ms (machine busy?), retrying"));
     }
+    panic!("{last}");
 }
 
 /// `sleep 100` with `--wall-time 1` is wall_time_limit_exceeded with wall_time_ms < 1200.
