@@ -61,14 +61,15 @@ pub fn cgroup_version() -> &'static str {
     if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() { "v2" } else { "v1" }
 }
 
-/// Inside the cgroup-v2 VM (TCG emulation, ~20x slower): scale guard timeouts, never the
+/// Inside the cgroup-v2 VM (TCG emulation, ~20x slower, but a run is mostly boot-free):
+/// scale guard timeouts (120 s -> 600 s), never the
 /// asserted limits.
 pub fn in_vm() -> bool {
     std::env::var_os("CG2VM").is_some()
 }
 
 pub fn slow_factor() -> u32 {
-    if in_vm() { 20 } else { 1 }
+    if in_vm() { 5 } else { 1 }
 }
 
 pub fn host_cpus() -> usize {
