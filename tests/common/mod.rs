@@ -568,10 +568,32 @@ fn cgroup_dirs() -> BTreeSet<PathBuf> {
     s
 }
 
+/// dokeru's shared, persistent mount point for new roots (`/run/dokeru/root`, or
+/// `$TMPDIR/dokeru/root` without /run): created once, empty on the host. It and its parent are
+/// not a run's leftovers while empty; anything inside them is.
+fn is_shared_mountpoint(p: &Path) -> bool {
+    let empty = std::fs::read_dir(p).map(|mut d| d.next().is_none()).unwrap_or(false);
+    let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    (name == "root" && empty) || (name == "dokeru" && p.join("root").is_dir() && std::fs::read_dir(p).map(|d| d.count() == 1).unwrap_or(false))
+}
+
 fn temp_entries() -> BTreeSet<PathBuf> {
     let mut s = BTreeSet::new();
-    if let Ok(rd) = std::fs::read_dir("/run/dokeru") {
-        s.extend(rd.flatten().map(|e| e.path()));
+    let mut tmps = vec![PathBuf::from("/tmp")];
+    if let Some(t) = std::env::var_os("TMPDIR") {
+        tmps.push(PathBuf::from(t));
+    }
+    for base in std::iter::once(PathBuf::from("/run/dokeru")).chain(tmps.iter().map(|t| t.join("dokeru"))) {
+        if let Ok(rd) = std::fs::read_dir(&base) {
+            for e in rd.flatten() {
+                if !is_shared_mountpoint(&e.path()) {
+                    s.insert(e.path());
+                }
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(base.join("root")) {
+            s.extend(rd.flatten().map(|e| e.path()));
+        }
     }
     let mut dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp"), PathBuf::from("/dev/shm")];
     if let Some(t) = std::env::var_os("TMPDIR") {
@@ -579,7 +601,11 @@ fn temp_entries() -> BTreeSet<PathBuf> {
     }
     for d in dirs {
         if let Ok(rd) = std::fs::read_dir(&d) {
-            s.extend(rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("dokeru")).map(|e| e.path()));
+            s.extend(
+                rd.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("dokeru") && !is_shared_mountpoint(&e.path()))
+                    .map(|e| e.path()),
+            );
         }
     }
     s
