@@ -187,6 +187,30 @@ pub struct Opts {
     pub timeout: Option<Duration>,
 }
 
+/// dokeru's `$TMPDIR` in the tests: a directory of this test process only, so that the
+/// leftover check attributes every entry in it to our runs (on a shared dev host, other tools
+/// create `/tmp/dokeru-*` entries of their own at any time). Stale ones of dead test processes
+/// are removed.
+pub fn private_tmpdir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        if let Ok(rd) = std::fs::read_dir(base) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if let Some(pid) = name.strip_prefix("tmpdir-").and_then(|p| p.parse::<u32>().ok()) {
+                    if !Path::new(&format!("/proc/{pid}")).exists() {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
+                }
+            }
+        }
+        let dir = base.join(format!("tmpdir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the private TMPDIR");
+        dir
+    })
+}
+
 /// Run `dokeru ARGS...` with the default options.
 pub fn dokeru(args: &[&str]) -> Out {
     dokeru_with(args, &Opts::default())
@@ -196,6 +220,7 @@ pub fn dokeru(args: &[&str]) -> Out {
 /// it is killed (by its pid) and the test fails.
 pub fn dokeru_with(args: &[&str], opts: &Opts) -> Out {
     let mut cmd = Command::new(dokeru_bin());
+    cmd.env("TMPDIR", private_tmpdir());
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in &opts.env {
         cmd.env(k, v);
@@ -579,9 +604,10 @@ fn is_shared_mountpoint(p: &Path) -> bool {
 
 fn temp_entries() -> BTreeSet<PathBuf> {
     let mut s = BTreeSet::new();
-    let mut tmps = vec![PathBuf::from("/tmp")];
-    if let Some(t) = std::env::var_os("TMPDIR") {
-        tmps.push(PathBuf::from(t));
+    let tmps = vec![PathBuf::from("/tmp"), private_tmpdir().to_path_buf()];
+    // Everything dokeru leaves in its (private) TMPDIR is ours.
+    if let Ok(rd) = std::fs::read_dir(private_tmpdir()) {
+        s.extend(rd.flatten().filter(|e| !is_shared_mountpoint(&e.path())).map(|e| e.path()));
     }
     for base in std::iter::once(PathBuf::from("/run/dokeru")).chain(tmps.iter().map(|t| t.join("dokeru"))) {
         if let Ok(rd) = std::fs::read_dir(&base) {
@@ -595,15 +621,17 @@ fn temp_entries() -> BTreeSet<PathBuf> {
             s.extend(rd.flatten().map(|e| e.path()));
         }
     }
-    let mut dirs = vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp"), PathBuf::from("/dev/shm")];
-    if let Some(t) = std::env::var_os("TMPDIR") {
-        dirs.push(PathBuf::from(t));
-    }
-    for d in dirs {
-        if let Ok(rd) = std::fs::read_dir(&d) {
+    // The host-wide temp dirs: `dokeru*` entries. `dokeru-judge*` / `dokeru-bench*` are made by
+    // other tools' tests running on shared dev hosts at the same time, never by `dokeru run`.
+    let foreign = |n: &str| n.starts_with("dokeru-judge") || n.starts_with("dokeru-bench");
+    for d in ["/tmp", "/var/tmp", "/dev/shm"] {
+        if let Ok(rd) = std::fs::read_dir(d) {
             s.extend(
                 rd.flatten()
-                    .filter(|e| e.file_name().to_string_lossy().starts_with("dokeru") && !is_shared_mountpoint(&e.path()))
+                    .filter(|e| {
+                        let n = e.file_name().to_string_lossy().to_string();
+                        n.starts_with("dokeru") && !foreign(&n) && !is_shared_mountpoint(&e.path())
+                    })
                     .map(|e| e.path()),
             );
         }
