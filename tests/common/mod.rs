@@ -231,6 +231,7 @@ pub fn dokeru_with(args: &[&str], opts: &Opts) -> Out {
     }
     let start = Instant::now();
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", dokeru_bin()));
+    our_dokeru_pids().lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
     let mut so = child.stdout.take().unwrap();
     let mut se = child.stderr.take().unwrap();
     let t_out = std::thread::spawn(move || {
@@ -532,6 +533,22 @@ fn has_prog(name: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Leftover check
 
+/// Pids of every dokeru this test process started.
+fn our_dokeru_pids() -> &'static Mutex<Vec<u32>> {
+    static PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    &PIDS
+}
+
+/// A run cgroup named `run-<pid>-...` (dokeru's naming) belongs to another, live dokeru that
+/// this test process did not start: another test suite on a shared dev host. Not ours.
+fn foreign_run(cgroup_name: &str) -> bool {
+    let Some(pid) = cgroup_name.strip_prefix("run-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    !our_dokeru_pids().lock().unwrap_or_else(|e| e.into_inner()).contains(&pid) && Path::new(&format!("/proc/{pid}")).exists()
+}
+
 #[derive(Debug, Clone)]
 struct Proc {
     ppid: i32,
@@ -539,6 +556,8 @@ struct Proc {
     state: char,
     comm: String,
     in_dokeru_cgroup: bool,
+    /// The run cgroup's name (the path component after `dokeru`), if in one.
+    run_cgroup: String,
 }
 
 fn procs() -> BTreeMap<i32, Proc> {
@@ -555,10 +574,16 @@ fn procs() -> BTreeMap<i32, Proc> {
                 .unwrap_or_default()
         };
         let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
-        let in_dokeru_cgroup = cg
-            .lines()
-            .filter_map(|l| l.splitn(3, ':').nth(2))
-            .any(|path| path.split('/').any(|c| c == "dokeru"));
+        let paths: Vec<&str> = cg.lines().filter_map(|l| l.splitn(3, ':').nth(2)).collect();
+        let in_dokeru_cgroup = paths.iter().any(|path| path.split('/').any(|c| c == "dokeru"));
+        let run_cgroup = paths
+            .iter()
+            .find_map(|path| {
+                let mut it = path.split('/').skip_while(|c| *c != "dokeru");
+                it.next();
+                it.next().map(String::from)
+            })
+            .unwrap_or_default();
         m.insert(
             pid,
             Proc {
@@ -567,6 +592,7 @@ fn procs() -> BTreeMap<i32, Proc> {
                 state: field("State:").chars().next().unwrap_or('?'),
                 comm: field("Name:"),
                 in_dokeru_cgroup,
+                run_cgroup,
             },
         );
     }
@@ -693,6 +719,9 @@ impl HostSnapshot {
             if self.procs.contains_key(pid) || p.state == 'Z' {
                 continue;
             }
+            if foreign_run(&p.run_cgroup) {
+                continue;
+            }
             if p.in_dokeru_cgroup {
                 found.insert(format!("process {pid} ({}) in a dokeru cgroup", p.comm));
             } else if p.uid == 65534 {
@@ -706,6 +735,9 @@ impl HostSnapshot {
             found.insert(format!("mount gone: {m}"));
         }
         for c in cgroup_dirs().difference(&self.cgroups) {
+            if foreign_run(&c.file_name().unwrap_or_default().to_string_lossy()) {
+                continue;
+            }
             found.insert(format!("cgroup left: {}", c.display()));
         }
         for t in temp_entries().difference(&self.temps) {
