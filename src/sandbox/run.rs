@@ -646,9 +646,18 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     let usage = cg.cpu_usage().map_err(fail("read the cgroup's CPU time"))?;
     let setup_user = Duration::from_micros(setup_user_us);
     let setup_sys = Duration::from_micros(setup_sys_us);
-    let user = usage.user.saturating_sub(setup_user);
-    let sys = usage.system.saturating_sub(setup_sys);
     let cpu_total = usage.total.saturating_sub(setup_user + setup_sys);
+    // The total is precise (scheduler nanoseconds); the user/system split is
+    // tick-sampled on some kernels and may not add up to it: keep the split's
+    // proportion, scaled to the precise total.
+    let user_raw = usage.user.saturating_sub(setup_user).as_secs_f64();
+    let sys_raw = usage.system.saturating_sub(setup_sys).as_secs_f64();
+    let (user, sys) = if user_raw + sys_raw > 0.0 {
+        let u = cpu_total.as_secs_f64() * user_raw / (user_raw + sys_raw);
+        (Duration::from_secs_f64(u), cpu_total.saturating_sub(Duration::from_secs_f64(u)))
+    } else {
+        (Duration::ZERO, cpu_total)
+    };
     let peak = cg.memory_peak().map_err(fail("read the cgroup's peak memory"))?;
     let (memory_peak_bytes, memory_source) = if has_peak { (peak.bytes, peak.source) } else { (sampled_peak.max(peak.bytes), "sampled:memory.current".to_owned()) };
     let events = cg.memory_events().map_err(fail("read the cgroup's memory events"))?;
