@@ -150,10 +150,8 @@ impl V1Hierarchy {
             if self.mounts.cpu.as_ref() == Some(mount) {
                 apply_cpu_limits(&dir, limits)?;
             }
-            if self.mounts.pids.as_ref() == Some(mount) {
-                if let Some(max) = limits.pids_max {
-                    files::write_value(&dir.join("pids.max"), &max.to_string())?;
-                }
+            if let (true, Some(max)) = (self.mounts.pids.as_ref() == Some(mount), limits.pids_max) {
+                files::write_value(&dir.join("pids.max"), &max.to_string())?;
             }
         }
         run.cpuacct_usage = Some(CounterFile::open(run.cpuacct_dir.join("cpuacct.usage"))?);
