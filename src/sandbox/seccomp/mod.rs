@@ -25,10 +25,13 @@
 //! Why USER_NOTIF cannot be talked around by the program: it may stack filters of its
 //! own, but a second listener anywhere in the chain is refused with EBUSY
 //! (seccomp(2), SECCOMP_FILTER_FLAG_NEW_LISTENER), so nobody can answer
-//! SECCOMP_USER_NOTIF_FLAG_CONTINUE but our parent; its own filters can only turn a
-//! denied call into ERRNO/TRAP/KILL, which still never runs the syscall.
+//! SECCOMP_USER_NOTIF_FLAG_CONTINUE but our parent. Its own filters can only turn a
+//! denied call into ERRNO/TRAP/KILL, or into a listener-less USER_NOTIF (which the
+//! kernel answers with ENOSYS): the parent may then not hear of it, but the syscall
+//! still never runs.
 //!
-//! Only x86_64 hosts are supported; [`Policy::load`] says so elsewhere.
+//! Only x86_64 hosts are supported; elsewhere [`Policy::load`] returns
+//! [`SeccompError::UnsupportedArch`].
 
 mod bpf;
 mod x86_64_names;
@@ -161,7 +164,10 @@ impl Policy {
     /// before the fork.
     ///
     /// # Errors
-    /// The raw errno of the failed prctl(2)/seccomp(2).
+    /// The raw errno of the failed prctl(2)/seccomp(2). `EBUSY` means a filter with a
+    /// listener is already installed above us (dokeru itself runs under a supervisor
+    /// that uses seccomp notification, e.g. some container managers): the kernel allows
+    /// one listener per filter chain.
     ///
     /// # Safety
     /// Call only in a forked child about to exec: the filters are permanent for the
@@ -398,8 +404,9 @@ impl Notification {
 
 /// Parent side: receive one notification from the listener.
 ///
-/// Blocks until a notification is pending unless the fd is non-blocking; poll(2) shows
-/// POLLIN when one is. The calling thread is left stopped inside the syscall until it
+/// Blocks until a notification is pending unless the fd is non-blocking. poll(2) on the
+/// listener shows POLLIN when one is pending and POLLHUP once no task uses the filter
+/// any more (the program and all its children are gone). The calling thread is left stopped inside the syscall until it
 /// is answered or killed; the sandbox kills it. Retries on EINTR.
 ///
 /// # Errors
