@@ -4,15 +4,15 @@
 //! two named filters:
 //! - `deny` (required): `mismatch_action: "allow"`, `match_action: "trap"`. Every match
 //!   ends the run. The compiled program's `ret TRAP`s are rewritten into
-//!   `ret USER_NOTIF` ([`bpf::trap_to_user_notif`] says why) and it is installed last,
+//!   `ret USER_NOTIF` (`bpf::trap_to_user_notif` says why) and it is installed last,
 //!   with SECCOMP_FILTER_FLAG_NEW_LISTENER, so the parent holds a listener fd and learns
 //!   the exact syscall from [`recv_notification`].
 //! - `errno` (optional): `mismatch_action: "allow"`, `match_action: {"errno": N}`, for
 //!   syscalls that must fail softly (`clone3`, whose flags the filter cannot see).
 //!
-//! Both programs get a hand-written prefix ([`bpf::abi_prefix`]) for the i386 and x32
+//! Both programs get a hand-written prefix (`bpf::abi_prefix`) for the i386 and x32
 //! ABIs; the deny program also fails syscalls newer than the policy compiler knows with
-//! ENOSYS ([`bpf::unknown_nr_enosys`]).
+//! ENOSYS (`bpf::unknown_nr_enosys`).
 //!
 //! Why the errno filter's prefix answers ALLOW for foreign ABIs: when several filters
 //! are stacked the kernel runs all of them and keeps the highest-precedence action
