@@ -132,8 +132,6 @@ pub trait RunCgroup: Send + Sync + std::fmt::Debug {
     fn cpu_total(&self) -> Result<Duration, CgroupError>;
     /// Peak memory; falls back to a sampled value where the kernel has no peak counter.
     fn memory_peak(&self) -> Result<MemoryPeak, CgroupError>;
-    /// Whether the kernel keeps a peak counter (else the caller samples).
-    fn has_peak_counter(&self) -> bool;
     /// Current memory usage (used for sampling when there is no peak counter).
     fn memory_current(&self) -> Result<u64, CgroupError>;
     fn memory_events(&self) -> Result<MemoryEvents, CgroupError>;
