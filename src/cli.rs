@@ -81,9 +81,9 @@ pub struct RunArgs {
     /// none: no interface at all; loopback: a private lo only
     #[arg(long, value_name = "none|loopback", default_value = "none")]
     pub net: String,
-    /// Syscall policy by name or path, or off
-    #[arg(long, value_name = "POLICY|off", default_value = "default")]
-    pub seccomp: String,
+    /// Syscall policy by name or path, or off [default: default; loopback with --net loopback]
+    #[arg(long, value_name = "POLICY|off")]
+    pub seccomp: Option<String>,
     /// Write the JSON result to FILE instead of stdout
     #[arg(long, value_name = "FILE")]
     pub result: Option<PathBuf>,
