@@ -594,6 +594,11 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
                     }
                     sock_parent = None; // one listener per run; EOF or error ends it too
                 }
+                4 if p.revents & (libc::POLLHUP | libc::POLLERR) != 0 => {
+                    // Every task using the filter is gone. (Some kernels, 6.1
+                    // among them, would block in NOTIF_RECV here forever.)
+                    listener = None;
+                }
                 4 => {
                     if let Some(l) = &listener {
                         match seccomp::recv_notification(l.as_fd()) {
