@@ -376,12 +376,11 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
         None | Some(Value::Null) => Vec::new(),
         Some(v) => split_flags(&c.string("validator_flags", v)?),
     };
-    if let Some(g) = get("grading") {
-        if let Some(obj) = g.get("objective").and_then(|o| o.as_str())
-            && obj != "max"
-        {
-            return Err(c.err("grading.objective", format!("{obj:?}: only `max` is supported")));
-        }
+    if let Some(g) = get("grading")
+        && let Some(obj) = g.get("objective").and_then(|o| o.as_str())
+        && obj != "max"
+    {
+        return Err(c.err("grading.objective", format!("{obj:?}: only `max` is supported")));
     }
 
     let mut limits = Limits::default();
@@ -774,10 +773,10 @@ impl Walker<'_> {
                 entries.push((fname, true, p));
             } else if let Some(stem) = fname.strip_suffix(".in") {
                 entries.push((stem.to_string(), false, p));
-            } else if let Some(stem) = fname.strip_suffix(".ans") {
-                if !path.join(format!("{stem}.in")).exists() {
-                    self.warnings.push(format!("{}: answer file without a .in, ignored", p.display()));
-                }
+            } else if let Some(stem) = fname.strip_suffix(".ans")
+                && !path.join(format!("{stem}.in")).exists()
+            {
+                self.warnings.push(format!("{}: answer file without a .in, ignored", p.display()));
             }
         }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
