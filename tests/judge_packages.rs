@@ -30,8 +30,17 @@ fn verify_passes_on_every_shipped_package() {
         .collect();
     problems.sort();
     assert!(problems.len() >= 6);
-    let code = verify_command(&VerifyArgs { problems, jobs: Some(2), profiles: Vec::new(), verbose: true }).unwrap();
-    assert_eq!(code, 0, "some submission did not get its folder's verdict (see the table above)");
+    let code = verify_command(&VerifyArgs {
+        problems,
+        jobs: Some(2),
+        profiles: Vec::new(),
+        verbose: true,
+    })
+    .unwrap();
+    assert_eq!(
+        code, 0,
+        "some submission did not get its folder's verdict (see the table above)"
+    );
 }
 
 #[test]

@@ -42,11 +42,21 @@ pub struct Checked {
 }
 
 fn failed(why: String, message: String) -> Checked {
-    Checked { result: CheckResult::Failed, message, failure: Some(why), score_multiplier: None }
+    Checked {
+        result: CheckResult::Failed,
+        message,
+        failure: Some(why),
+        score_multiplier: None,
+    }
 }
 
 fn checked(result: CheckResult, message: String) -> Checked {
-    Checked { result, message, failure: None, score_multiplier: None }
+    Checked {
+        result,
+        message,
+        failure: None,
+        score_multiplier: None,
+    }
 }
 
 /// A checker run that did not end by itself with an exit code is the package's fault.
@@ -73,7 +83,10 @@ pub fn map_kattis(status: Status, outcome: &Outcome, feedback: &Feedback) -> Che
     match code {
         42 => {
             if feedback.score.is_some() && feedback.score_multiplier.is_some() {
-                return failed("validator wrote both score.txt and score_multiplier.txt".into(), message);
+                return failed(
+                    "validator wrote both score.txt and score_multiplier.txt".into(),
+                    message,
+                );
             }
             // The score is interpreted by the scoring code, which knows the maximum; here
             // it is only parsed.
@@ -86,11 +99,21 @@ pub fn map_kattis(status: Status, outcome: &Outcome, feedback: &Feedback) -> Che
                 Err(why) => return failed(why, message),
             };
             let multiplier = match feedback.score_multiplier.as_deref().map(parse).transpose() {
-                Ok(Some(m)) if m > 1.0 => return failed(format!("score_multiplier.txt {m} is not in [0, 1]"), message),
+                Ok(Some(m)) if m > 1.0 => {
+                    return failed(
+                        format!("score_multiplier.txt {m} is not in [0, 1]"),
+                        message,
+                    );
+                }
                 Ok(m) => m,
                 Err(why) => return failed(why, message),
             };
-            Checked { result: CheckResult::Accepted { score }, message, failure: None, score_multiplier: multiplier }
+            Checked {
+                result: CheckResult::Accepted { score },
+                message,
+                failure: None,
+                score_multiplier: multiplier,
+            }
         }
         43 => {
             if feedback.score.is_some() || feedback.score_multiplier.is_some() {
@@ -98,7 +121,10 @@ pub fn map_kattis(status: Status, outcome: &Outcome, feedback: &Feedback) -> Che
             }
             checked(CheckResult::WrongAnswer, message)
         }
-        other => failed(format!("validator exited with {other} (expected 42 or 43)"), message),
+        other => failed(
+            format!("validator exited with {other} (expected 42 or 43)"),
+            message,
+        ),
     }
 }
 
@@ -121,7 +147,10 @@ pub mod testlib_codes {
 /// accepted with a score (`quitp(x, ...)` writes `points x ...`, `_pc(n)` exits `16+n`).
 pub fn map_testlib(status: Status, outcome: &Outcome) -> Checked {
     use testlib_codes::*;
-    let message = truncate(String::from_utf8_lossy(&outcome.stderr.bytes).trim_end(), 4096);
+    let message = truncate(
+        String::from_utf8_lossy(&outcome.stderr.bytes).trim_end(),
+        4096,
+    );
     let code = match exit_code_or_failure(status, outcome) {
         Ok(c) => c,
         Err(why) => return failed(why, message),
@@ -132,12 +161,21 @@ pub fn map_testlib(status: Status, outcome: &Outcome) -> Checked {
         FAIL => failed("testlib checker failed (exit 3, FAIL)".into(), message),
         POINTS => match parse_points(&message) {
             Some(p) => checked(CheckResult::Accepted { score: Some(p) }, message),
-            None => failed("testlib checker exited with points but no `points X` message".into(), message),
+            None => failed(
+                "testlib checker exited with points but no `points X` message".into(),
+                message,
+            ),
         },
-        c if (PARTIALLY..PARTIALLY + 200).contains(&c) => {
-            checked(CheckResult::Accepted { score: Some(f64::from(c - PARTIALLY)) }, message)
-        }
-        other => failed(format!("testlib checker exited with unknown code {other}"), message),
+        c if (PARTIALLY..PARTIALLY + 200).contains(&c) => checked(
+            CheckResult::Accepted {
+                score: Some(f64::from(c - PARTIALLY)),
+            },
+            message,
+        ),
+        other => failed(
+            format!("testlib checker exited with unknown code {other}"),
+            message,
+        ),
     }
 }
 
@@ -147,7 +185,11 @@ fn parse_points(message: &str) -> Option<f64> {
     if words.next()? != "points" {
         return None;
     }
-    words.next()?.parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0)
+    words
+        .next()?
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x >= 0.0)
 }
 
 /// Cut a message to at most `max` bytes on a char boundary, marking the cut.
@@ -181,7 +223,10 @@ pub(crate) mod tests {
             oom_killed: false,
             memory_limit_hit: false,
             stdout: Captured::default(),
-            stderr: Captured { bytes: stderr.as_bytes().to_vec(), truncated: false },
+            stderr: Captured {
+                bytes: stderr.as_bytes().to_vec(),
+                truncated: false,
+            },
             facts: Facts::default(),
             limits: Limits::default(),
         }
@@ -189,69 +234,133 @@ pub(crate) mod tests {
 
     fn kattis(code: i32, fb: &Feedback) -> Checked {
         let o = outcome(Termination::Exited(code), "debug on stderr");
-        let status = if code == 0 { Status::Ok } else { Status::NonzeroExit };
+        let status = if code == 0 {
+            Status::Ok
+        } else {
+            Status::NonzeroExit
+        };
         map_kattis(status, &o, fb)
     }
 
     #[test]
     fn kattis_42_43_and_everything_else() {
         let fb = Feedback::default();
-        assert_eq!(kattis(42, &fb).result, CheckResult::Accepted { score: None });
+        assert_eq!(
+            kattis(42, &fb).result,
+            CheckResult::Accepted { score: None }
+        );
         assert_eq!(kattis(43, &fb).result, CheckResult::WrongAnswer);
         // 0 is explicitly a judge error in the format.
         assert_eq!(kattis(0, &fb).result, CheckResult::Failed);
         assert_eq!(kattis(1, &fb).result, CheckResult::Failed);
         let crashed = outcome(Termination::Signaled(libc::SIGSEGV), "");
-        assert_eq!(map_kattis(Status::Signaled, &crashed, &fb).result, CheckResult::Failed);
+        assert_eq!(
+            map_kattis(Status::Signaled, &crashed, &fb).result,
+            CheckResult::Failed
+        );
         let slow = outcome(Termination::Killed, "");
-        assert_eq!(map_kattis(Status::TimeLimitExceeded, &slow, &fb).result, CheckResult::Failed);
+        assert_eq!(
+            map_kattis(Status::TimeLimitExceeded, &slow, &fb).result,
+            CheckResult::Failed
+        );
     }
 
     #[test]
     fn kattis_message_prefers_judgemessage_and_scores_are_checked() {
-        let fb = Feedback { judgemessage: Some("line 3 wrong\n".into()), ..Feedback::default() };
+        let fb = Feedback {
+            judgemessage: Some("line 3 wrong\n".into()),
+            ..Feedback::default()
+        };
         let c = kattis(43, &fb);
         assert_eq!(c.message, "line 3 wrong");
         assert_eq!(kattis(43, &Feedback::default()).message, "debug on stderr");
-        let fb = Feedback { score: Some("12.5\n".into()), ..Feedback::default() };
-        assert_eq!(kattis(42, &fb).result, CheckResult::Accepted { score: Some(12.5) });
+        let fb = Feedback {
+            score: Some("12.5\n".into()),
+            ..Feedback::default()
+        };
+        assert_eq!(
+            kattis(42, &fb).result,
+            CheckResult::Accepted { score: Some(12.5) }
+        );
         assert_eq!(kattis(43, &fb).result, CheckResult::Failed);
-        let fb = Feedback { score: Some("lots".into()), ..Feedback::default() };
+        let fb = Feedback {
+            score: Some("lots".into()),
+            ..Feedback::default()
+        };
         assert_eq!(kattis(42, &fb).result, CheckResult::Failed);
-        let fb = Feedback { score: Some("1".into()), score_multiplier: Some("1".into()), ..Feedback::default() };
+        let fb = Feedback {
+            score: Some("1".into()),
+            score_multiplier: Some("1".into()),
+            ..Feedback::default()
+        };
         assert_eq!(kattis(42, &fb).result, CheckResult::Failed);
-        let fb = Feedback { score_multiplier: Some("0.25".into()), ..Feedback::default() };
+        let fb = Feedback {
+            score_multiplier: Some("0.25".into()),
+            ..Feedback::default()
+        };
         let c = kattis(42, &fb);
-        assert_eq!((c.result, c.score_multiplier), (CheckResult::Accepted { score: None }, Some(0.25)));
-        let fb = Feedback { score_multiplier: Some("1.5".into()), ..Feedback::default() };
+        assert_eq!(
+            (c.result, c.score_multiplier),
+            (CheckResult::Accepted { score: None }, Some(0.25))
+        );
+        let fb = Feedback {
+            score_multiplier: Some("1.5".into()),
+            ..Feedback::default()
+        };
         assert_eq!(kattis(42, &fb).result, CheckResult::Failed);
     }
 
     fn testlib(code: i32, msg: &str) -> CheckResult {
         let o = outcome(Termination::Exited(code), msg);
-        map_testlib(if code == 0 { Status::Ok } else { Status::NonzeroExit }, &o).result
+        map_testlib(
+            if code == 0 {
+                Status::Ok
+            } else {
+                Status::NonzeroExit
+            },
+            &o,
+        )
+        .result
     }
 
     #[test]
     fn testlib_exit_codes() {
-        assert_eq!(testlib(0, "ok 3 numbers"), CheckResult::Accepted { score: None });
-        assert_eq!(testlib(1, "wrong answer 2nd differs"), CheckResult::WrongAnswer);
+        assert_eq!(
+            testlib(0, "ok 3 numbers"),
+            CheckResult::Accepted { score: None }
+        );
+        assert_eq!(
+            testlib(1, "wrong answer 2nd differs"),
+            CheckResult::WrongAnswer
+        );
         assert_eq!(testlib(2, "wrong output format"), CheckResult::WrongAnswer);
         assert_eq!(testlib(4, "extra"), CheckResult::WrongAnswer);
         assert_eq!(testlib(8, "unexpected eof"), CheckResult::WrongAnswer);
         assert_eq!(testlib(3, "FAIL answer is wrong"), CheckResult::Failed);
-        assert_eq!(testlib(7, "points 42.5 good"), CheckResult::Accepted { score: Some(42.5) });
+        assert_eq!(
+            testlib(7, "points 42.5 good"),
+            CheckResult::Accepted { score: Some(42.5) }
+        );
         assert_eq!(testlib(7, "good"), CheckResult::Failed);
-        assert_eq!(testlib(16 + 30, "partially"), CheckResult::Accepted { score: Some(30.0) });
+        assert_eq!(
+            testlib(16 + 30, "partially"),
+            CheckResult::Accepted { score: Some(30.0) }
+        );
         assert_eq!(testlib(5, ""), CheckResult::Failed);
         let o = outcome(Termination::Signaled(libc::SIGABRT), "");
-        assert_eq!(map_testlib(Status::Signaled, &o).result, CheckResult::Failed);
+        assert_eq!(
+            map_testlib(Status::Signaled, &o).result,
+            CheckResult::Failed
+        );
     }
 
     #[test]
     fn testlib_message_is_kept() {
         let o = outcome(Termination::Exited(1), "wrong answer expected 3, found 4\n");
-        assert_eq!(map_testlib(Status::NonzeroExit, &o).message, "wrong answer expected 3, found 4");
+        assert_eq!(
+            map_testlib(Status::NonzeroExit, &o).message,
+            "wrong answer expected 3, found 4"
+        );
     }
 
     #[test]

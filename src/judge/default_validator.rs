@@ -36,7 +36,9 @@ pub enum FlagError {
     BadValue { flag: String, value: String },
     #[error("{0} given more than once")]
     Repeated(String),
-    #[error("float_tolerance cannot be combined with float_relative_tolerance or float_absolute_tolerance")]
+    #[error(
+        "float_tolerance cannot be combined with float_relative_tolerance or float_absolute_tolerance"
+    )]
     Conflicting,
 }
 
@@ -55,16 +57,23 @@ impl Flags {
                 "case_sensitive" => f.case_sensitive = true,
                 "space_change_sensitive" => f.space_change_sensitive = true,
                 "float_tolerance" | "float_relative_tolerance" | "float_absolute_tolerance" => {
-                    let v = it.next().ok_or_else(|| FlagError::MissingValue(a.to_string()))?;
+                    let v = it
+                        .next()
+                        .ok_or_else(|| FlagError::MissingValue(a.to_string()))?;
                     let x = parse_float(v.as_bytes())
                         .filter(|x| *x >= 0.0 && x.is_finite())
-                        .ok_or_else(|| FlagError::BadValue { flag: a.to_string(), value: v.to_string() })?;
+                        .ok_or_else(|| FlagError::BadValue {
+                            flag: a.to_string(),
+                            value: v.to_string(),
+                        })?;
                     match a {
                         "float_tolerance" => {
                             if seen_tol {
                                 return Err(FlagError::Repeated(a.into()));
                             }
-                            if f.float_absolute_tolerance.is_some() || f.float_relative_tolerance.is_some() {
+                            if f.float_absolute_tolerance.is_some()
+                                || f.float_relative_tolerance.is_some()
+                            {
                                 return Err(FlagError::Conflicting);
                             }
                             seen_tol = true;
@@ -176,11 +185,19 @@ fn show(tok: &[u8]) -> String {
     const MAX: usize = 60;
     let s = String::from_utf8_lossy(&tok[..tok.len().min(MAX)]).into_owned();
     let s = format!("{s:?}");
-    if tok.len() > MAX { format!("{s}...") } else { s }
+    if tok.len() > MAX {
+        format!("{s}...")
+    } else {
+        s
+    }
 }
 
 fn tokens_equal(out: &[u8], ans: &[u8], flags: &Flags) -> bool {
-    if flags.case_sensitive { out == ans } else { out.eq_ignore_ascii_case(ans) }
+    if flags.case_sensitive {
+        out == ans
+    } else {
+        out.eq_ignore_ascii_case(ans)
+    }
 }
 
 /// Compare one output token with one answer token; `Err` carries why they differ.
@@ -189,7 +206,11 @@ fn compare_token(out: &[u8], ans: &[u8], flags: &Flags) -> Result<(), String> {
         && let Some(a) = parse_float(ans)
     {
         let Some(s) = parse_float(out) else {
-            return Err(format!("expected a number {}, got {}", show(ans), show(out)));
+            return Err(format!(
+                "expected a number {}, got {}",
+                show(ans),
+                show(out)
+            ));
         };
         // Equal values (also equal infinities from huge exponents) have error 0.
         if s == a {
@@ -197,16 +218,26 @@ fn compare_token(out: &[u8], ans: &[u8], flags: &Flags) -> Result<(), String> {
         }
         let diff = (s - a).abs();
         // An infinite difference is never within a tolerance (`ε·|inf|` would be).
-        let diff = if diff.is_finite() { diff } else { f64::INFINITY };
+        let diff = if diff.is_finite() {
+            diff
+        } else {
+            f64::INFINITY
+        };
         if diff.is_infinite() {
             return Err(format!("expected {}, got {}", show(ans), show(out)));
         }
         let abs_ok = flags.float_absolute_tolerance.is_some_and(|e| diff <= e);
-        let rel_ok = flags.float_relative_tolerance.is_some_and(|e| diff <= e * a.abs());
+        let rel_ok = flags
+            .float_relative_tolerance
+            .is_some_and(|e| diff <= e * a.abs());
         if abs_ok || rel_ok {
             return Ok(());
         }
-        return Err(format!("expected {}, got {} (difference {diff:e})", show(ans), show(out)));
+        return Err(format!(
+            "expected {}, got {} (difference {diff:e})",
+            show(ans),
+            show(out)
+        ));
     }
     if tokens_equal(out, ans, flags) {
         Ok(())
@@ -246,7 +277,11 @@ pub fn validate(output: &[u8], answer: &[u8], flags: &Flags) -> Judgement {
             }
         }
         if o.len() != a.len() {
-            let (which, extra) = if o.len() > a.len() { ("output", &o[a.len()]) } else { ("answer", &a[o.len()]) };
+            let (which, extra) = if o.len() > a.len() {
+                ("output", &o[a.len()])
+            } else {
+                ("answer", &a[o.len()])
+            };
             return Judgement::WrongAnswer(format!(
                 "{which} has more: {} {}",
                 if extra.0 { "whitespace" } else { "token" },
@@ -255,8 +290,16 @@ pub fn validate(output: &[u8], answer: &[u8], flags: &Flags) -> Judgement {
         }
         return Judgement::Accepted;
     }
-    let o: Vec<&[u8]> = runs(output).into_iter().filter(|r| !r.0).map(|r| r.1).collect();
-    let a: Vec<&[u8]> = runs(answer).into_iter().filter(|r| !r.0).map(|r| r.1).collect();
+    let o: Vec<&[u8]> = runs(output)
+        .into_iter()
+        .filter(|r| !r.0)
+        .map(|r| r.1)
+        .collect();
+    let a: Vec<&[u8]> = runs(answer)
+        .into_iter()
+        .filter(|r| !r.0)
+        .map(|r| r.1)
+        .collect();
     for (i, (ot, at)) in o.iter().zip(a.iter()).enumerate() {
         if let Err(m) = compare_token(ot, at, flags) {
             return Judgement::WrongAnswer(format!("token {}: {m}", i + 1));
@@ -286,7 +329,11 @@ mod tests {
     use super::*;
 
     fn ok(out: &str, ans: &str, flags: &[&str]) -> bool {
-        validate(out.as_bytes(), ans.as_bytes(), &Flags::parse(flags).unwrap()) == Judgement::Accepted
+        validate(
+            out.as_bytes(),
+            ans.as_bytes(),
+            &Flags::parse(flags).unwrap(),
+        ) == Judgement::Accepted
     }
 
     #[test]
@@ -337,8 +384,26 @@ mod tests {
         assert!(ok("1000.5", "1000", &["float_relative_tolerance", "1e-3"]));
         assert!(!ok("1002", "1000", &["float_relative_tolerance", "1e-3"]));
         // Either of the two suffices when both are set.
-        assert!(ok("0.0005", "0", &["float_relative_tolerance", "1e-6", "float_absolute_tolerance", "1e-3"]));
-        assert!(ok("1000.5", "1000", &["float_relative_tolerance", "1e-3", "float_absolute_tolerance", "1e-9"]));
+        assert!(ok(
+            "0.0005",
+            "0",
+            &[
+                "float_relative_tolerance",
+                "1e-6",
+                "float_absolute_tolerance",
+                "1e-3"
+            ]
+        ));
+        assert!(ok(
+            "1000.5",
+            "1000",
+            &[
+                "float_relative_tolerance",
+                "1e-3",
+                "float_absolute_tolerance",
+                "1e-9"
+            ]
+        ));
         // float_tolerance is both.
         assert!(ok("0.0005", "0", &["float_tolerance", "1e-3"]));
         assert!(ok("1000.5", "1000", &["float_tolerance", "1e-3"]));
@@ -379,7 +444,11 @@ mod tests {
         assert!(!ok("1e999", "inf", &f));
         assert!(ok("nan", "nan", &f));
         assert!(ok("impossible", "IMPOSSIBLE", &f));
-        assert!(!ok("impossible", "IMPOSSIBLE", &["case_sensitive", "float_tolerance", "1e-6"]));
+        assert!(!ok(
+            "impossible",
+            "IMPOSSIBLE",
+            &["case_sensitive", "float_tolerance", "1e-6"]
+        ));
         // Grammar-valid numbers that overflow are equal infinities.
         assert!(ok("1e400", "2e400", &f));
         assert!(!ok("-1e400", "1e400", &f));
@@ -387,19 +456,33 @@ mod tests {
 
     #[test]
     fn float_grammar_is_the_formats() {
-        for good in ["0", "-1", "+1", "1.", ".5", "1.5e3", "1E-3", "-0.0", "00012"] {
+        for good in [
+            "0", "-1", "+1", "1.", ".5", "1.5e3", "1E-3", "-0.0", "00012",
+        ] {
             assert!(parse_float(good.as_bytes()).is_some(), "{good}");
         }
-        for bad in ["", ".", "+", "e5", "1e", "1e+", "inf", "nan", "infinity", "0x10", "1_0", "1.2.3", " 1", "1f"] {
+        for bad in [
+            "", ".", "+", "e5", "1e", "1e+", "inf", "nan", "infinity", "0x10", "1_0", "1.2.3",
+            " 1", "1f",
+        ] {
             assert!(parse_float(bad.as_bytes()).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn flag_errors_of_the_format() {
-        assert_eq!(Flags::parse(&["float_tolerance"]), Err(FlagError::MissingValue("float_tolerance".into())));
-        assert!(matches!(Flags::parse(&["float_tolerance", "x"]), Err(FlagError::BadValue { .. })));
-        assert!(matches!(Flags::parse(&["float_tolerance", "-1"]), Err(FlagError::BadValue { .. })));
+        assert_eq!(
+            Flags::parse(&["float_tolerance"]),
+            Err(FlagError::MissingValue("float_tolerance".into()))
+        );
+        assert!(matches!(
+            Flags::parse(&["float_tolerance", "x"]),
+            Err(FlagError::BadValue { .. })
+        ));
+        assert!(matches!(
+            Flags::parse(&["float_tolerance", "-1"]),
+            Err(FlagError::BadValue { .. })
+        ));
         assert_eq!(
             Flags::parse(&["float_tolerance", "1", "float_absolute_tolerance", "1"]),
             Err(FlagError::Conflicting)
@@ -409,10 +492,18 @@ mod tests {
             Err(FlagError::Conflicting)
         );
         assert_eq!(
-            Flags::parse(&["float_relative_tolerance", "1", "float_relative_tolerance", "1"]),
+            Flags::parse(&[
+                "float_relative_tolerance",
+                "1",
+                "float_relative_tolerance",
+                "1"
+            ]),
             Err(FlagError::Repeated("float_relative_tolerance".into()))
         );
-        assert_eq!(Flags::parse(&["ignore_case"]), Err(FlagError::Unknown("ignore_case".into())));
+        assert_eq!(
+            Flags::parse(&["ignore_case"]),
+            Err(FlagError::Unknown("ignore_case".into()))
+        );
         let f = Flags::parse(&["case_sensitive", "space_change_sensitive"]).unwrap();
         assert!(f.case_sensitive && f.space_change_sensitive);
     }
@@ -420,7 +511,9 @@ mod tests {
     #[test]
     fn messages_name_the_token() {
         match validate(b"1 3", b"1 2", &Flags::default()) {
-            Judgement::WrongAnswer(m) => assert!(m.contains("token 2") && m.contains("\"2\""), "{m}"),
+            Judgement::WrongAnswer(m) => {
+                assert!(m.contains("token 2") && m.contains("\"2\""), "{m}")
+            }
             Judgement::Accepted => panic!("accepted"),
         }
     }

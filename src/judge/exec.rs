@@ -6,7 +6,9 @@ use super::JudgeError;
 use super::checker::truncate;
 use super::profile::{PROG_DIR, Profile};
 use super::report::{CompileReport, RunFields, Text};
-use crate::sandbox::{self, Bind, CopyIn, CopyOut, Limits, Outcome, Output, SandboxError, SandboxSpec, Stdin};
+use crate::sandbox::{
+    self, Bind, CopyIn, CopyOut, Limits, Outcome, Output, SandboxError, SandboxSpec, Stdin,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -34,19 +36,33 @@ pub struct Sandboxes {
 
 impl Sandboxes {
     pub fn new(seccomp_dir: PathBuf) -> Sandboxes {
-        Sandboxes { runner: Arc::new(run_sandboxed), seccomp_dir, seccomp_enabled: true, cache: Mutex::new(HashMap::new()) }
+        Sandboxes {
+            runner: Arc::new(run_sandboxed),
+            seccomp_dir,
+            seccomp_enabled: true,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     #[cfg(test)]
     pub(crate) fn fake(runner: Runner) -> Sandboxes {
-        Sandboxes { runner, seccomp_dir: PathBuf::new(), seccomp_enabled: false, cache: Mutex::new(HashMap::new()) }
+        Sandboxes {
+            runner,
+            seccomp_dir: PathBuf::new(),
+            seccomp_enabled: false,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The compiled policy `name` (`None` for no filter).
     ///
     /// # Errors
     /// The policy does not exist or does not compile.
-    pub fn policy(&self, name: Option<&str>, profile: &str) -> Result<Option<Arc<sandbox::seccomp::Policy>>, JudgeError> {
+    pub fn policy(
+        &self,
+        name: Option<&str>,
+        profile: &str,
+    ) -> Result<Option<Arc<sandbox::seccomp::Policy>>, JudgeError> {
         let Some(name) = name else { return Ok(None) };
         if !self.seccomp_enabled {
             return Ok(None);
@@ -56,8 +72,12 @@ impl Sandboxes {
             return Ok(Some(p.clone()));
         }
         let p = Arc::new(
-            sandbox::seccomp::Policy::load(name, &self.seccomp_dir)
-                .map_err(|source| JudgeError::Seccomp { profile: profile.to_string(), source })?,
+            sandbox::seccomp::Policy::load(name, &self.seccomp_dir).map_err(|source| {
+                JudgeError::Seccomp {
+                    profile: profile.to_string(),
+                    source,
+                }
+            })?,
         );
         cache.insert(name.to_string(), p.clone());
         Ok(Some(p))
@@ -74,18 +94,32 @@ impl Sandboxes {
 /// # Errors
 /// Unreadable path, or no file at all.
 pub fn collect_sources(path: &Path) -> Result<Vec<PathBuf>, JudgeError> {
-    let meta = std::fs::metadata(path).map_err(|source| JudgeError::ReadFile { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| JudgeError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let rd = std::fs::read_dir(path).map_err(|source| JudgeError::ReadFile { path: path.to_path_buf(), source })?;
+    let rd = std::fs::read_dir(path).map_err(|source| JudgeError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.')))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| !n.starts_with('.'))
+        })
         .collect();
     v.sort();
     if v.is_empty() {
-        return Err(JudgeError::Submission { path: path.to_path_buf(), message: "no source files".into() });
+        return Err(JudgeError::Submission {
+            path: path.to_path_buf(),
+            message: "no source files".into(),
+        });
     }
     Ok(v)
 }
@@ -96,7 +130,13 @@ fn pick_main(sources: &[String]) -> Option<String> {
     if sources.len() == 1 {
         return sources.first().cloned();
     }
-    let stem = |s: &String| Path::new(s).file_stem().and_then(|x| x.to_str()).unwrap_or("").to_string();
+    let stem = |s: &String| {
+        Path::new(s)
+            .file_stem()
+            .and_then(|x| x.to_str())
+            .unwrap_or("")
+            .to_string()
+    };
     sources
         .iter()
         .find(|s| matches!(stem(s).as_str(), "main" | "Main" | "__main__"))
@@ -115,7 +155,10 @@ pub struct Program {
 
 /// Substitute the placeholders of a profile command.
 pub fn expand(cmd: &[String], sources: &[String], main: &str, memory_mib: u64) -> Vec<String> {
-    let stem = Path::new(main).file_stem().and_then(|s| s.to_str()).unwrap_or(main);
+    let stem = Path::new(main)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(main);
     let mut out = Vec::new();
     for a in cmd {
         if a == "{sources}" {
@@ -135,15 +178,28 @@ pub fn expand(cmd: &[String], sources: &[String], main: &str, memory_mib: u64) -
 impl Program {
     /// argv of a run; `memory_mib` is the problem's limit (for `-Xmx` and the like).
     pub fn argv(&self, memory_mib: u64, extra: &[String]) -> Vec<String> {
-        let mut v = expand(&self.profile.run_command, &self.sources, &self.main, memory_mib);
+        let mut v = expand(
+            &self.profile.run_command,
+            &self.sources,
+            &self.main,
+            memory_mib,
+        );
         v.extend(extra.iter().cloned());
         v
     }
 
     /// The binds of a run: the program dir at `/prog`, then the profile's own.
     pub fn binds(&self) -> Vec<Bind> {
-        let mut b = vec![Bind { src: self.dir.clone(), dst: PathBuf::from(PROG_DIR), writable: false }];
-        b.extend(self.profile.binds.iter().map(|p| Bind { src: p.clone(), dst: p.clone(), writable: false }));
+        let mut b = vec![Bind {
+            src: self.dir.clone(),
+            dst: PathBuf::from(PROG_DIR),
+            writable: false,
+        }];
+        b.extend(self.profile.binds.iter().map(|p| Bind {
+            src: p.clone(),
+            dst: p.clone(),
+            writable: false,
+        }));
         b
     }
 }
@@ -173,7 +229,11 @@ pub fn build(
     overrides: &CompileOverrides,
 ) -> Result<Build, JudgeError> {
     let dir = work.join("prog");
-    std::fs::create_dir_all(&dir).map_err(|source| JudgeError::Io { step: "create program dir", path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| JudgeError::Io {
+        step: "create program dir",
+        path: dir.clone(),
+        source,
+    })?;
     let mut files: Vec<PathBuf> = sources.to_vec();
     if let Some(inc) = include {
         for f in collect_sources(inc)? {
@@ -185,18 +245,37 @@ pub fn build(
     for f in &files {
         let name = f.file_name().map(PathBuf::from).unwrap_or_default();
         let dst = dir.join(&name);
-        std::fs::copy(f, &dst).map_err(|source| JudgeError::Io { step: "copy source", path: f.clone(), source })?;
+        std::fs::copy(f, &dst).map_err(|source| JudgeError::Io {
+            step: "copy source",
+            path: f.clone(),
+            source,
+        })?;
         names.push(name.to_string_lossy().into_owned());
     }
-    let lang_sources: Vec<String> =
-        names.iter().filter(|n| profile.matches_extension(Path::new(n))).cloned().collect();
+    let lang_sources: Vec<String> = names
+        .iter()
+        .filter(|n| profile.matches_extension(Path::new(n)))
+        .cloned()
+        .collect();
     let main = pick_main(&lang_sources).ok_or_else(|| JudgeError::Submission {
         path: sources.first().cloned().unwrap_or_default(),
         message: format!("no file with an extension of profile {}", profile.name),
     })?;
-    let program = Program { dir: dir.clone(), profile: profile.clone(), main: main.clone(), sources: lang_sources.clone() };
+    let program = Program {
+        dir: dir.clone(),
+        profile: profile.clone(),
+        main: main.clone(),
+        sources: lang_sources.clone(),
+    };
     let Some(compile) = &profile.compile else {
-        return Ok(Build { program: Some(program), report: CompileReport { result: "ok".into(), run: None, messages: Text::default() } });
+        return Ok(Build {
+            program: Some(program),
+            report: CompileReport {
+                result: "ok".into(),
+                run: None,
+                messages: Text::default(),
+            },
+        });
     };
     let mut lim = compile.limits.clone();
     if let Some(t) = overrides.time {
@@ -223,39 +302,80 @@ pub fn build(
         stdin: Stdin::Null,
         stdout: Output::Capture,
         stderr: Output::Capture,
-        binds: profile.binds.iter().map(|p| Bind { src: p.clone(), dst: p.clone(), writable: false }).collect(),
+        binds: profile
+            .binds
+            .iter()
+            .map(|p| Bind {
+                src: p.clone(),
+                dst: p.clone(),
+                writable: false,
+            })
+            .collect(),
         system_binds: true,
-        copy_in: names.iter().map(|n| CopyIn { src: dir.join(n), dst: PathBuf::from(n) }).collect(),
+        copy_in: names
+            .iter()
+            .map(|n| CopyIn {
+                src: dir.join(n),
+                dst: PathBuf::from(n),
+            })
+            .collect(),
         copy_out: compile
             .artifacts
             .iter()
-            .map(|a| CopyOut { src: PathBuf::from(a), dst: dir.join(a), max_bytes: 512 << 20 })
+            .map(|a| CopyOut {
+                src: PathBuf::from(a),
+                dst: dir.join(a),
+                max_bytes: 512 << 20,
+            })
             .collect(),
         net: sandbox::Net::None,
         seccomp: sb.policy(compile.seccomp.as_deref(), &profile.name)?,
     };
-    let outcome = sb.run(spec).map_err(|source| JudgeError::Sandbox { step: format!("compile with {}", profile.name), source })?;
+    let outcome = sb.run(spec).map_err(|source| JudgeError::Sandbox {
+        step: format!("compile with {}", profile.name),
+        source,
+    })?;
     let status = sandbox::classify(&outcome);
     let mut msg = outcome.stdout.bytes.clone();
     msg.extend_from_slice(&outcome.stderr.bytes);
-    let mut messages = Text::from_bytes(&msg, outcome.stdout.truncated || outcome.stderr.truncated, COMPILE_MESSAGES_MAX);
-    let missing: Vec<&String> = compile.artifacts.iter().filter(|a| !dir.join(a).is_file()).collect();
+    let mut messages = Text::from_bytes(
+        &msg,
+        outcome.stdout.truncated || outcome.stderr.truncated,
+        COMPILE_MESSAGES_MAX,
+    );
+    let missing: Vec<&String> = compile
+        .artifacts
+        .iter()
+        .filter(|a| !dir.join(a).is_file())
+        .collect();
     let ok = status == sandbox::Status::Ok && missing.is_empty();
     if status != sandbox::Status::Ok {
         let why = match status {
-            sandbox::Status::TimeLimitExceeded | sandbox::Status::WallTimeLimitExceeded => "compiler ran out of time",
+            sandbox::Status::TimeLimitExceeded | sandbox::Status::WallTimeLimitExceeded => {
+                "compiler ran out of time"
+            }
             sandbox::Status::MemoryLimitExceeded => "compiler ran out of memory",
             sandbox::Status::OutputLimitExceeded => "compiler wrote too many messages",
             _ => "compiler failed",
         };
-        messages.text = format!("{}\n[dokeru: {why} ({})]", truncate(&messages.text, COMPILE_MESSAGES_MAX), status.as_str());
+        messages.text = format!(
+            "{}\n[dokeru: {why} ({})]",
+            truncate(&messages.text, COMPILE_MESSAGES_MAX),
+            status.as_str()
+        );
     } else if !missing.is_empty() {
-        messages.text.push_str(&format!("\n[dokeru: the compiler did not produce {missing:?}]"));
+        messages.text.push_str(&format!(
+            "\n[dokeru: the compiler did not produce {missing:?}]"
+        ));
     }
     Ok(Build {
         program: ok.then_some(program),
         report: CompileReport {
-            result: if ok { "ok".into() } else { "compile_error".into() },
+            result: if ok {
+                "ok".into()
+            } else {
+                "compile_error".into()
+            },
             run: Some(RunFields::from_outcome(status, &outcome)),
             messages,
         },
@@ -303,11 +423,19 @@ pub(crate) mod fake {
 
     pub(crate) fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         let boxdir = tempfile::tempdir().unwrap();
-        let prog = spec.binds.iter().find(|b| b.dst == Path::new(PROG_DIR)).map(|b| b.src.clone());
+        let prog = spec
+            .binds
+            .iter()
+            .find(|b| b.dst == Path::new(PROG_DIR))
+            .map(|b| b.src.clone());
         for c in &spec.copy_in {
             copy_rec(&c.src, &boxdir.path().join(&c.dst));
         }
-        let argv: Vec<String> = spec.argv.iter().map(|a| rewrite(a, boxdir.path(), prog.as_deref())).collect();
+        let argv: Vec<String> = spec
+            .argv
+            .iter()
+            .map(|a| rewrite(a, boxdir.path(), prog.as_deref()))
+            .collect();
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..]).current_dir(boxdir.path()).env_clear();
         for (k, v) in &spec.env {
@@ -334,7 +462,10 @@ pub(crate) mod fake {
             _ => Stdio::piped(),
         });
         let start = Instant::now();
-        let mut child = cmd.spawn().map_err(|e| SandboxError { step: "spawn".into(), message: e.to_string() })?;
+        let mut child = cmd.spawn().map_err(|e| SandboxError {
+            step: "spawn".into(),
+            message: e.to_string(),
+        })?;
         drop(cmd);
         let mut so = child.stdout.take();
         let mut se = child.stderr.take();
@@ -377,7 +508,10 @@ pub(crate) mod fake {
             std::fs::write(p, &stdout).unwrap();
             Captured::default()
         } else {
-            Captured { bytes: stdout, truncated: false }
+            Captured {
+                bytes: stdout,
+                truncated: false,
+            }
         };
         for c in &spec.copy_out {
             let src = boxdir.path().join(&c.src);
@@ -404,9 +538,15 @@ pub(crate) mod fake {
             oom_killed: false,
             memory_limit_hit: false,
             stdout: captured_stdout,
-            stderr: Captured { bytes: stderr, truncated: false },
+            stderr: Captured {
+                bytes: stderr,
+                truncated: false,
+            },
             facts: Facts::default(),
-            limits: Limits { wall_time: spec.limits.wall_time, ..Limits::default() },
+            limits: Limits {
+                wall_time: spec.limits.wall_time,
+                ..Limits::default()
+            },
         })
     }
 
@@ -421,16 +561,47 @@ mod tests {
 
     #[test]
     fn expand_placeholders() {
-        let cmd: Vec<String> = ["java", "-Xmx{memory_mib}m", "-cp", "{prog}/main.jar", "{stem}", "{sources}"].map(String::from).to_vec();
-        let v = expand(&cmd, &["A.java".into(), "Main.java".into()], "Main.java", 256);
-        assert_eq!(v, ["java", "-Xmx256m", "-cp", "/prog/main.jar", "Main", "A.java", "Main.java"]);
+        let cmd: Vec<String> = [
+            "java",
+            "-Xmx{memory_mib}m",
+            "-cp",
+            "{prog}/main.jar",
+            "{stem}",
+            "{sources}",
+        ]
+        .map(String::from)
+        .to_vec();
+        let v = expand(
+            &cmd,
+            &["A.java".into(), "Main.java".into()],
+            "Main.java",
+            256,
+        );
+        assert_eq!(
+            v,
+            [
+                "java",
+                "-Xmx256m",
+                "-cp",
+                "/prog/main.jar",
+                "Main",
+                "A.java",
+                "Main.java"
+            ]
+        );
     }
 
     #[test]
     fn pick_main_prefers_entry_names() {
         assert_eq!(pick_main(&["x.py".into()]).as_deref(), Some("x.py"));
-        assert_eq!(pick_main(&["a.py".into(), "__main__.py".into()]).as_deref(), Some("__main__.py"));
-        assert_eq!(pick_main(&["b.c".into(), "a.c".into()]).as_deref(), Some("b.c"));
+        assert_eq!(
+            pick_main(&["a.py".into(), "__main__.py".into()]).as_deref(),
+            Some("__main__.py")
+        );
+        assert_eq!(
+            pick_main(&["b.c".into(), "a.c".into()]).as_deref(),
+            Some("b.c")
+        );
         assert_eq!(pick_main(&[]), None);
     }
 }

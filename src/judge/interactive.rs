@@ -59,8 +59,10 @@ where
     F: FnOnce(Ends) -> (SandboxSpec, SandboxSpec),
 {
     use nix::fcntl::OFlag;
-    let (to_sub_r, to_sub_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
-    let (from_sub_r, from_sub_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
+    let (to_sub_r, to_sub_w) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
+    let (from_sub_r, from_sub_w) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
     let (sub, int) = make(Ends {
         submission_stdin: to_sub_r,
         submission_stdout: from_sub_w,
@@ -71,26 +73,43 @@ where
         let hs = scope.spawn(|| {
             let start = Instant::now();
             let r = run(sub);
-            let end = r.as_ref().map(|o| start + o.wall_time).unwrap_or_else(|_| Instant::now());
+            let end = r
+                .as_ref()
+                .map(|o| start + o.wall_time)
+                .unwrap_or_else(|_| Instant::now());
             (r, end)
         });
         let hi = scope.spawn(|| {
             let start = Instant::now();
             let r = run(int);
-            let end = r.as_ref().map(|o| start + o.wall_time).unwrap_or_else(|_| Instant::now());
+            let end = r
+                .as_ref()
+                .map(|o| start + o.wall_time)
+                .unwrap_or_else(|_| Instant::now());
             (r, end)
         });
-        let join = |h: std::thread::ScopedJoinHandle<'_, (Result<Outcome, SandboxError>, Instant)>| {
-            h.join().unwrap_or_else(|_| {
-                (Err(SandboxError { step: "run thread".into(), message: "panicked".into() }), Instant::now())
-            })
-        };
+        let join =
+            |h: std::thread::ScopedJoinHandle<'_, (Result<Outcome, SandboxError>, Instant)>| {
+                h.join().unwrap_or_else(|_| {
+                    (
+                        Err(SandboxError {
+                            step: "run thread".into(),
+                            message: "panicked".into(),
+                        }),
+                        Instant::now(),
+                    )
+                })
+            };
         (join(hs), join(hi))
     });
     // A margin so that "ended at the same time" (the submission died of EOF because
     // the interactor exited) still counts the interactor as first.
     let interactor_first = i.1 <= s.1 + Duration::from_millis(1);
-    Ok(Pair { submission: s.0, interactor: i.0, interactor_first })
+    Ok(Pair {
+        submission: s.0,
+        interactor: i.0,
+        interactor_first,
+    })
 }
 
 /// The pipe ends of an interactive run.
@@ -111,35 +130,75 @@ mod tests {
     use super::*;
 
     fn c(r: CheckResult) -> Checked {
-        Checked { result: r, message: String::new(), failure: None, score_multiplier: None }
+        Checked {
+            result: r,
+            message: String::new(),
+            failure: None,
+            score_multiplier: None,
+        }
     }
     const AC: CheckResult = CheckResult::Accepted { score: None };
 
     #[test]
     fn interactor_rejects_first_then_submission_hangs_is_wa() {
-        assert_eq!(verdict(Status::WallTimeLimitExceeded, &c(CheckResult::WrongAnswer), true), Verdict::WrongAnswer);
-        assert_eq!(verdict(Status::Signaled, &c(CheckResult::WrongAnswer), true), Verdict::WrongAnswer);
+        assert_eq!(
+            verdict(
+                Status::WallTimeLimitExceeded,
+                &c(CheckResult::WrongAnswer),
+                true
+            ),
+            Verdict::WrongAnswer
+        );
+        assert_eq!(
+            verdict(Status::Signaled, &c(CheckResult::WrongAnswer), true),
+            Verdict::WrongAnswer
+        );
     }
 
     #[test]
     fn submission_limit_first_wins_over_a_later_rejection() {
         // Deadlock: the submission is killed at its wall limit, then the interactor
         // sees EOF and rejects.
-        assert_eq!(verdict(Status::WallTimeLimitExceeded, &c(CheckResult::WrongAnswer), false), Verdict::TimeLimitExceeded);
-        assert_eq!(verdict(Status::TimeLimitExceeded, &c(AC), false), Verdict::TimeLimitExceeded);
-        assert_eq!(verdict(Status::MemoryLimitExceeded, &c(AC), false), Verdict::MemoryLimitExceeded);
-        assert_eq!(verdict(Status::NonzeroExit, &c(CheckResult::WrongAnswer), false), Verdict::RunTimeError);
+        assert_eq!(
+            verdict(
+                Status::WallTimeLimitExceeded,
+                &c(CheckResult::WrongAnswer),
+                false
+            ),
+            Verdict::TimeLimitExceeded
+        );
+        assert_eq!(
+            verdict(Status::TimeLimitExceeded, &c(AC), false),
+            Verdict::TimeLimitExceeded
+        );
+        assert_eq!(
+            verdict(Status::MemoryLimitExceeded, &c(AC), false),
+            Verdict::MemoryLimitExceeded
+        );
+        assert_eq!(
+            verdict(Status::NonzeroExit, &c(CheckResult::WrongAnswer), false),
+            Verdict::RunTimeError
+        );
     }
 
     #[test]
     fn a_crashed_interactor_is_judge_error() {
-        assert_eq!(verdict(Status::Ok, &c(CheckResult::Failed), false), Verdict::JudgeError);
-        assert_eq!(verdict(Status::Signaled, &c(CheckResult::Failed), true), Verdict::JudgeError);
+        assert_eq!(
+            verdict(Status::Ok, &c(CheckResult::Failed), false),
+            Verdict::JudgeError
+        );
+        assert_eq!(
+            verdict(Status::Signaled, &c(CheckResult::Failed), true),
+            Verdict::JudgeError
+        );
     }
 
     #[test]
     fn clean_runs_follow_the_interactor() {
         assert_eq!(verdict(Status::Ok, &c(AC), true), Verdict::Accepted);
-        assert_eq!(verdict(Status::Ok, &c(CheckResult::WrongAnswer), false), Verdict::WrongAnswer);
+        assert_eq!(
+            verdict(Status::Ok, &c(CheckResult::WrongAnswer), false),
+            Verdict::WrongAnswer
+        );
     }
 }

@@ -7,15 +7,18 @@ use super::exec::{self, Build, CompileOverrides, Program, Sandboxes};
 use super::interactive;
 use super::problem::{Checker, FormatVersion, Problem, TestCase};
 use super::profile::ProfileSet;
-use super::report::{CheckerReport, CompileReport, ProblemInfo, Report, RunFields, SubmissionInfo, TestReport, Text, Totals};
+use super::report::{
+    CheckerReport, CompileReport, ProblemInfo, Report, RunFields, SubmissionInfo, TestReport, Text,
+    Totals,
+};
 use super::scoring::{self, TestResult};
 use super::verdict::{self, CheckResult, Verdict};
 use super::{JudgeArgs, JudgeError};
 use crate::sandbox::{self, CopyIn, CopyOut, Limits, Output, SandboxSpec, Stdin};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Stderr bytes of the submission kept per test.
@@ -41,8 +44,13 @@ pub struct Settings {
 /// CPUs this process may run on.
 fn allowed_cpus() -> Vec<usize> {
     match nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)) {
-        Ok(set) => (0..nix::sched::CpuSet::count()).filter(|i| set.is_set(*i).unwrap_or(false)).collect(),
-        Err(_) => (0..std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).collect(),
+        Ok(set) => (0..nix::sched::CpuSet::count())
+            .filter(|i| set.is_set(*i).unwrap_or(false))
+            .collect(),
+        Err(_) => (0..std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1))
+            .collect(),
     }
 }
 
@@ -64,12 +72,18 @@ impl Settings {
             if v.is_finite() && v > 0.0 && v < 86400.0 {
                 Ok(Duration::from_secs_f64(v))
             } else {
-                Err(JudgeError::BadArgument { option, message: format!("{v} is not a number of seconds in (0, 86400)") })
+                Err(JudgeError::BadArgument {
+                    option,
+                    message: format!("{v} is not a number of seconds in (0, 86400)"),
+                })
             }
         };
         let (tl, source) = match (time, problem.limits.time_limit_s) {
             (Some(t), _) => (check("--time", t)?, "--time".to_string()),
-            (None, Some(t)) => (Duration::from_secs_f64(t), problem.limits.time_limit_source.to_string()),
+            (None, Some(t)) => (
+                Duration::from_secs_f64(t),
+                problem.limits.time_limit_source.to_string(),
+            ),
             (None, None) => {
                 warnings.push(
                     "the package gives no time limit: using 1 s (pass --time, or run `dokeru verify` to derive one)".into(),
@@ -83,7 +97,12 @@ impl Settings {
         };
         let cpus = allowed_cpus();
         let jobs = match jobs {
-            Some(0) => return Err(JudgeError::BadArgument { option: "--jobs", message: "must be at least 1".into() }),
+            Some(0) => {
+                return Err(JudgeError::BadArgument {
+                    option: "--jobs",
+                    message: "must be at least 1".into(),
+                });
+            }
             Some(j) => j,
             None => cpus.len().max(1),
         };
@@ -124,32 +143,70 @@ fn io(step: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> JudgeEr
 impl Context {
     /// # Errors
     /// Temp dir creation, a missing toolchain for the checker, sandbox failure.
-    pub fn new(problem: Problem, profiles: ProfileSet, sandboxes: Sandboxes, settings: Settings, warnings: Vec<String>) -> Result<Context, JudgeError> {
-        let work = tempfile::Builder::new().prefix("dokeru-judge-").tempdir().map_err(io("create temp dir", &std::env::temp_dir()))?;
-        let mut ctx = Context { problem, profiles, sandboxes, settings, work, checker: None, warnings };
+    pub fn new(
+        problem: Problem,
+        profiles: ProfileSet,
+        sandboxes: Sandboxes,
+        settings: Settings,
+        warnings: Vec<String>,
+    ) -> Result<Context, JudgeError> {
+        let work = tempfile::Builder::new()
+            .prefix("dokeru-judge-")
+            .tempdir()
+            .map_err(io("create temp dir", &std::env::temp_dir()))?;
+        let mut ctx = Context {
+            problem,
+            profiles,
+            sandboxes,
+            settings,
+            work,
+            checker: None,
+            warnings,
+        };
         ctx.build_checker()?;
         Ok(ctx)
     }
 
     fn compile_overrides(&self) -> CompileOverrides {
         CompileOverrides {
-            time: self.problem.limits.compilation_time_s.map(Duration::from_secs_f64),
+            time: self
+                .problem
+                .limits
+                .compilation_time_s
+                .map(Duration::from_secs_f64),
             memory_bytes: self.problem.limits.compilation_memory_mib.map(|m| m << 20),
         }
     }
 
     fn build_checker(&mut self) -> Result<(), JudgeError> {
-        let Checker::Program { path, .. } = &self.problem.checker else { return Ok(()) };
+        let Checker::Program { path, .. } = &self.problem.checker else {
+            return Ok(());
+        };
         if path.is_dir() && (path.join("build").exists() || path.join("run").exists()) {
-            return Err(super::package_err(path, "build/run", "validator build/run scripts are not supported by dokeru; give the sources"));
+            return Err(super::package_err(
+                path,
+                "build/run",
+                "validator build/run scripts are not supported by dokeru; give the sources",
+            ));
         }
         let sources = exec::collect_sources(path)?;
         let profile = self.profiles.detect(None, &sources, path)?.clone();
         profile.check_toolchain()?;
         let dir = self.work.path().join("checker");
-        let b: Build = exec::build(&self.sandboxes, &profile, &sources, None, &dir, &self.compile_overrides())?;
+        let b: Build = exec::build(
+            &self.sandboxes,
+            &profile,
+            &sources,
+            None,
+            &dir,
+            &self.compile_overrides(),
+        )?;
         self.checker = Some(b.program.ok_or_else(|| {
-            format!("the package's checker {} does not compile:\n{}", path.display(), checker::truncate(&b.report.messages.text, 4096))
+            format!(
+                "the package's checker {} does not compile:\n{}",
+                path.display(),
+                checker::truncate(&b.report.messages.text, 4096)
+            )
         }));
         Ok(())
     }
@@ -194,28 +251,56 @@ impl Context {
     /// # Errors
     /// Bad submission path, unknown language, missing toolchain, host or sandbox failure
     /// while compiling. Failures during tests are `judge_error` verdicts in the report.
-    pub fn judge(&self, submission: &Path, lang: Option<&str>, id: usize) -> Result<Report, JudgeError> {
+    pub fn judge(
+        &self,
+        submission: &Path,
+        lang: Option<&str>,
+        id: usize,
+    ) -> Result<Report, JudgeError> {
         let sources = exec::collect_sources(submission)?;
         let profile = self.profiles.detect(lang, &sources, submission)?.clone();
         profile.check_toolchain()?;
         let include = ["", "default"]
             .iter()
-            .map(|s| if s.is_empty() { self.problem.dir.join("include").join(&profile.name) } else { self.problem.dir.join("include").join(s) })
+            .map(|s| {
+                if s.is_empty() {
+                    self.problem.dir.join("include").join(&profile.name)
+                } else {
+                    self.problem.dir.join("include").join(s)
+                }
+            })
             .find(|p| p.is_dir());
         let work = self.work.path().join(format!("sub{id}"));
-        let build = exec::build(&self.sandboxes, &profile, &sources, include.as_deref(), &work, &self.compile_overrides())?;
+        let build = exec::build(
+            &self.sandboxes,
+            &profile,
+            &sources,
+            include.as_deref(),
+            &work,
+            &self.compile_overrides(),
+        )?;
         let mut report = Report {
             schema: super::report::SCHEMA_VERSION,
             problem: self.problem_info(),
             submission: SubmissionInfo {
                 path: submission.display().to_string(),
-                files: sources.iter().map(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect(),
+                files: sources
+                    .iter()
+                    .map(|s| {
+                        s.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    })
+                    .collect(),
             },
             language: profile.name.clone(),
             verdict: Verdict::CompileError,
             compile: Some(build.report.clone()),
             tests: Vec::new(),
-            totals: Totals { tests: self.problem.tests.len(), ..Totals::default() },
+            totals: Totals {
+                tests: self.problem.tests.len(),
+                ..Totals::default()
+            },
             score: None,
             warnings: self.warnings.clone(),
             message: String::new(),
@@ -245,14 +330,24 @@ impl Context {
     }
 
     /// Run all tests on `jobs` workers; results in judging order.
-    fn run_tests(&self, program: &Program, work: &Path) -> Result<(Vec<TestReport>, Vec<Option<TestResult>>), JudgeError> {
+    fn run_tests(
+        &self,
+        program: &Program,
+        work: &Path,
+    ) -> Result<(Vec<TestReport>, Vec<Option<TestResult>>), JudgeError> {
         let n = self.problem.tests.len();
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
-        let slots: Vec<Mutex<Option<(TestReport, TestResult)>>> = (0..n).map(|_| Mutex::new(None)).collect();
+        let slots: Vec<Mutex<Option<(TestReport, TestResult)>>> =
+            (0..n).map(|_| Mutex::new(None)).collect();
         let bar = self.settings.progress.then(|| {
-            let b = indicatif::ProgressBar::with_draw_target(Some(n as u64), indicatif::ProgressDrawTarget::stderr());
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} tests {msg}") {
+            let b = indicatif::ProgressBar::with_draw_target(
+                Some(n as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} tests {msg}",
+            ) {
                 b.set_style(style.progress_chars("=> "));
             }
             b
@@ -282,11 +377,15 @@ impl Context {
                                         b.set_message(format!("{} on {}", rep.verdict, rep.name));
                                     }
                                 }
-                                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some((rep, res));
+                                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some((rep, res));
                             }
                             Err(e) => {
                                 stop.store(true, Ordering::SeqCst);
-                                first_err.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+                                first_err
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .get_or_insert(e);
                             }
                         }
                     }
@@ -346,12 +445,17 @@ impl Context {
     }
 
     fn files_copy_in(test: &TestCase) -> Vec<CopyIn> {
-        let Some(d) = &test.files_dir else { return Vec::new() };
+        let Some(d) = &test.files_dir else {
+            return Vec::new();
+        };
         std::fs::read_dir(d)
             .map(|rd| {
                 let mut v: Vec<CopyIn> = rd
                     .filter_map(|e| e.ok())
-                    .map(|e| CopyIn { src: e.path(), dst: PathBuf::from(e.file_name()) })
+                    .map(|e| CopyIn {
+                        src: e.path(),
+                        dst: PathBuf::from(e.file_name()),
+                    })
                     .collect();
                 v.sort_by(|a, b| a.dst.cmp(&b.dst));
                 v
@@ -369,14 +473,27 @@ impl Context {
 
     /// The feedback files of a 42/43 validator, copied out of its box.
     fn feedback_io(dir: &Path) -> (Vec<CopyOut>, impl Fn() -> Feedback) {
-        let names = ["judgemessage.txt", "teammessage.txt", "score.txt", "score_multiplier.txt"];
+        let names = [
+            "judgemessage.txt",
+            "teammessage.txt",
+            "score.txt",
+            "score_multiplier.txt",
+        ];
         let outs = names
             .iter()
-            .map(|n| CopyOut { src: Path::new("feedback").join(n), dst: dir.join(format!("fb-{n}")), max_bytes: 1 << 20 })
+            .map(|n| CopyOut {
+                src: Path::new("feedback").join(n),
+                dst: dir.join(format!("fb-{n}")),
+                max_bytes: 1 << 20,
+            })
             .collect();
         let dir = dir.to_path_buf();
         let read = move || {
-            let r = |n: &str| std::fs::read(dir.join(format!("fb-{n}"))).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+            let r = |n: &str| {
+                std::fs::read(dir.join(format!("fb-{n}")))
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            };
             Feedback {
                 judgemessage: r("judgemessage.txt"),
                 teammessage: r("teammessage.txt"),
@@ -388,39 +505,83 @@ impl Context {
     }
 
     /// Run the package's checker on a finished run's output file.
-    fn run_checker(&self, test: &TestCase, output: &Path, dir: &Path) -> Result<(checker::Checked, Option<RunFields>), JudgeError> {
+    fn run_checker(
+        &self,
+        test: &TestCase,
+        output: &Path,
+        dir: &Path,
+    ) -> Result<(checker::Checked, Option<RunFields>), JudgeError> {
         let Checker::Program { protocol, .. } = &self.problem.checker else {
             unreachable!("run_checker is only called for program checkers")
         };
         let prog = match self.checker_program() {
             Ok(p) => p,
-            Err(e) => return Ok((checker::Checked { result: CheckResult::Failed, message: String::new(), failure: Some(e), score_multiplier: None }, None)),
+            Err(e) => {
+                return Ok((
+                    checker::Checked {
+                        result: CheckResult::Failed,
+                        message: String::new(),
+                        failure: Some(e),
+                        score_multiplier: None,
+                    },
+                    None,
+                ));
+            }
         };
         let fb_dir = dir.join("feedback");
         std::fs::create_dir_all(&fb_dir).map_err(io("create feedback dir", &fb_dir))?;
         let (copy_out, read_fb) = Self::feedback_io(dir);
         let (argv, stdin, copy_in, copy_out) = match protocol {
             Protocol::Kattis => {
-                let mut extra = vec!["/box/judge.in".to_string(), "/box/judge.ans".to_string(), "/box/feedback/".to_string()];
+                let mut extra = vec![
+                    "/box/judge.in".to_string(),
+                    "/box/judge.ans".to_string(),
+                    "/box/feedback/".to_string(),
+                ];
                 extra.extend(test.validator_args.iter().cloned());
                 (
                     prog.argv(self.problem.limits.validation_memory_mib, &extra),
                     Stdin::File(output.to_path_buf()),
                     vec![
-                        CopyIn { src: test.input.clone(), dst: "judge.in".into() },
-                        CopyIn { src: test.answer.clone(), dst: "judge.ans".into() },
-                        CopyIn { src: fb_dir.clone(), dst: "feedback".into() },
+                        CopyIn {
+                            src: test.input.clone(),
+                            dst: "judge.in".into(),
+                        },
+                        CopyIn {
+                            src: test.answer.clone(),
+                            dst: "judge.ans".into(),
+                        },
+                        CopyIn {
+                            src: fb_dir.clone(),
+                            dst: "feedback".into(),
+                        },
                     ],
                     copy_out,
                 )
             }
             Protocol::Testlib => (
-                prog.argv(self.problem.limits.validation_memory_mib, &["/box/input.txt".into(), "/box/output.txt".into(), "/box/answer.txt".into()]),
+                prog.argv(
+                    self.problem.limits.validation_memory_mib,
+                    &[
+                        "/box/input.txt".into(),
+                        "/box/output.txt".into(),
+                        "/box/answer.txt".into(),
+                    ],
+                ),
                 Stdin::Null,
                 vec![
-                    CopyIn { src: test.input.clone(), dst: "input.txt".into() },
-                    CopyIn { src: output.to_path_buf(), dst: "output.txt".into() },
-                    CopyIn { src: test.answer.clone(), dst: "answer.txt".into() },
+                    CopyIn {
+                        src: test.input.clone(),
+                        dst: "input.txt".into(),
+                    },
+                    CopyIn {
+                        src: output.to_path_buf(),
+                        dst: "output.txt".into(),
+                    },
+                    CopyIn {
+                        src: test.answer.clone(),
+                        dst: "answer.txt".into(),
+                    },
                 ],
                 Vec::new(),
             ),
@@ -437,13 +598,20 @@ impl Context {
             copy_in,
             copy_out,
             net: sandbox::Net::None,
-            seccomp: self.sandboxes.policy(prog.profile.seccomp.as_deref(), &prog.profile.name)?,
+            seccomp: self
+                .sandboxes
+                .policy(prog.profile.seccomp.as_deref(), &prog.profile.name)?,
         };
         let outcome = match self.sandboxes.run(spec) {
             Ok(o) => o,
             Err(e) => {
                 return Ok((
-                    checker::Checked { result: CheckResult::Failed, message: String::new(), failure: Some(format!("checker sandbox failed: {e}")), score_multiplier: None },
+                    checker::Checked {
+                        result: CheckResult::Failed,
+                        message: String::new(),
+                        failure: Some(format!("checker sandbox failed: {e}")),
+                        score_multiplier: None,
+                    },
                     None,
                 ));
             }
@@ -456,7 +624,11 @@ impl Context {
         Ok((checked, Some(RunFields::from_outcome(status, &outcome))))
     }
 
-    fn default_check(&self, test: &TestCase, output: &Path) -> Result<checker::Checked, JudgeError> {
+    fn default_check(
+        &self,
+        test: &TestCase,
+        output: &Path,
+    ) -> Result<checker::Checked, JudgeError> {
         let out = std::fs::read(output).map_err(io("read output", output))?;
         let ans = std::fs::read(&test.answer).map_err(io("read answer", &test.answer))?;
         let flags = test.default_flags.clone().unwrap_or_default();
@@ -464,11 +636,22 @@ impl Context {
             Judgement::Accepted => (CheckResult::Accepted { score: None }, String::new()),
             Judgement::WrongAnswer(m) => (CheckResult::WrongAnswer, m),
         };
-        Ok(checker::Checked { result, message, failure: None, score_multiplier: None })
+        Ok(checker::Checked {
+            result,
+            message,
+            failure: None,
+            score_multiplier: None,
+        })
     }
 
     /// One test: a fresh sandbox for the submission, then the checker.
-    fn run_test(&self, program: &Program, i: usize, work: &Path, cpu: Option<usize>) -> Result<(TestReport, TestResult), JudgeError> {
+    fn run_test(
+        &self,
+        program: &Program,
+        i: usize,
+        work: &Path,
+        cpu: Option<usize>,
+    ) -> Result<(TestReport, TestResult), JudgeError> {
         let test = &self.problem.tests[i];
         let dir = work.join(format!("test{i}"));
         std::fs::create_dir_all(&dir).map_err(io("create test dir", &dir))?;
@@ -488,7 +671,9 @@ impl Context {
             copy_in: Self::files_copy_in(test),
             copy_out: Vec::new(),
             net: sandbox::Net::None,
-            seccomp: self.sandboxes.policy(program.profile.seccomp.as_deref(), &program.profile.name)?,
+            seccomp: self
+                .sandboxes
+                .policy(program.profile.seccomp.as_deref(), &program.profile.name)?,
         };
         let outcome = match self.sandboxes.run(spec) {
             Ok(o) => o,
@@ -511,7 +696,13 @@ impl Context {
         Ok(make_test(test, v, run, None, checked, checker_run, stderr))
     }
 
-    fn run_interactive(&self, program: &Program, test: &TestCase, dir: &Path, cpu: Option<usize>) -> Result<(TestReport, TestResult), JudgeError> {
+    fn run_interactive(
+        &self,
+        program: &Program,
+        test: &TestCase,
+        dir: &Path,
+        cpu: Option<usize>,
+    ) -> Result<(TestReport, TestResult), JudgeError> {
         let inter = match self.checker_program() {
             Ok(p) => p,
             Err(e) => return Ok(judge_error_test(test, e)),
@@ -519,13 +710,21 @@ impl Context {
         let fb_dir = dir.join("feedback");
         std::fs::create_dir_all(&fb_dir).map_err(io("create feedback dir", &fb_dir))?;
         let (copy_out, read_fb) = Self::feedback_io(dir);
-        let sub_seccomp = self.sandboxes.policy(program.profile.seccomp.as_deref(), &program.profile.name)?;
-        let int_seccomp = self.sandboxes.policy(inter.profile.seccomp.as_deref(), &inter.profile.name)?;
+        let sub_seccomp = self
+            .sandboxes
+            .policy(program.profile.seccomp.as_deref(), &program.profile.name)?;
+        let int_seccomp = self
+            .sandboxes
+            .policy(inter.profile.seccomp.as_deref(), &inter.profile.name)?;
         let mut int_limits = self.checker_limits();
         // The interactor outlives the submission's wall limit, so that a deadlock ends
         // at the submission's limit (time_limit_exceeded), not at the interactor's.
         int_limits.wall_time = Some(self.settings.wall_time_limit + Duration::from_secs(2));
-        let mut extra = vec!["/box/judge.in".to_string(), "/box/judge.ans".to_string(), "/box/feedback/".to_string()];
+        let mut extra = vec![
+            "/box/judge.in".to_string(),
+            "/box/judge.ans".to_string(),
+            "/box/feedback/".to_string(),
+        ];
         extra.extend(test.validator_args.iter().cloned());
         let pair = interactive::run_pair(&*self.sandboxes.runner, |ends| {
             let sub = SandboxSpec {
@@ -552,9 +751,18 @@ impl Context {
                 binds: inter.binds(),
                 system_binds: true,
                 copy_in: vec![
-                    CopyIn { src: test.input.clone(), dst: "judge.in".into() },
-                    CopyIn { src: test.answer.clone(), dst: "judge.ans".into() },
-                    CopyIn { src: fb_dir.clone(), dst: "feedback".into() },
+                    CopyIn {
+                        src: test.input.clone(),
+                        dst: "judge.in".into(),
+                    },
+                    CopyIn {
+                        src: test.answer.clone(),
+                        dst: "judge.ans".into(),
+                    },
+                    CopyIn {
+                        src: fb_dir.clone(),
+                        dst: "feedback".into(),
+                    },
                 ],
                 copy_out,
                 net: sandbox::Net::None,
@@ -565,11 +773,21 @@ impl Context {
         .map_err(io("create pipes", dir))?;
         let sub = match pair.submission {
             Ok(o) => o,
-            Err(e) => return Ok(judge_error_test(test, format!("sandbox failed (submission): {e}"))),
+            Err(e) => {
+                return Ok(judge_error_test(
+                    test,
+                    format!("sandbox failed (submission): {e}"),
+                ));
+            }
         };
         let int = match pair.interactor {
             Ok(o) => o,
-            Err(e) => return Ok(judge_error_test(test, format!("sandbox failed (interactor): {e}"))),
+            Err(e) => {
+                return Ok(judge_error_test(
+                    test,
+                    format!("sandbox failed (interactor): {e}"),
+                ));
+            }
         };
         let sub_status = sandbox::classify(&sub);
         let int_status = sandbox::classify(&int);
@@ -601,7 +819,11 @@ fn judge_error_test(test: &TestCase, why: String) -> (TestReport, TestResult) {
             stderr: Text::default(),
             judge_error: Some(why),
         },
-        TestResult { verdict: Verdict::JudgeError, score: None, multiplier: None },
+        TestResult {
+            verdict: Verdict::JudgeError,
+            score: None,
+            multiplier: None,
+        },
     )
 }
 
@@ -641,9 +863,17 @@ fn make_test(
             score,
             score_multiplier: mult,
             stderr,
-            judge_error: if v == Verdict::JudgeError { judge_error } else { None },
+            judge_error: if v == Verdict::JudgeError {
+                judge_error
+            } else {
+                None
+            },
         },
-        TestResult { verdict: v, score, multiplier: mult },
+        TestResult {
+            verdict: v,
+            score,
+            multiplier: mult,
+        },
     )
 }
 
@@ -660,7 +890,11 @@ pub fn summary(r: &Report) -> String {
         && c.result != "ok"
     {
         let first: Vec<&str> = c.messages.text.lines().take(10).collect();
-        s.push_str(&format!("  compile: {}\n    {}\n", c.result, first.join("\n    ")));
+        s.push_str(&format!(
+            "  compile: {}\n    {}\n",
+            c.result,
+            first.join("\n    ")
+        ));
     }
     for t in &r.tests {
         s.push_str(&format!(
@@ -669,11 +903,19 @@ pub fn summary(r: &Report) -> String {
             t.verdict.as_str(),
             t.run.cpu_time_ms,
             t.run.memory_peak_bytes as f64 / 1048576.0,
-            t.checker.as_ref().filter(|c| !c.message.is_empty()).map(|c| format!("  {}", c.message.lines().next().unwrap_or(""))).unwrap_or_default()
+            t.checker
+                .as_ref()
+                .filter(|c| !c.message.is_empty())
+                .map(|c| format!("  {}", c.message.lines().next().unwrap_or("")))
+                .unwrap_or_default()
         ));
     }
     if let Some(sc) = &r.score {
-        s.push_str(&format!("  score: {}{}\n", sc.score, sc.max_score.map(|m| format!(" / {m}")).unwrap_or_default()));
+        s.push_str(&format!(
+            "  score: {}{}\n",
+            sc.score,
+            sc.max_score.map(|m| format!(" / {m}")).unwrap_or_default()
+        ));
     }
     s.push_str(&format!(
         "  {}/{} tests accepted, max CPU {:.0} ms, max memory {:.1} MiB\n",
@@ -697,13 +939,21 @@ pub fn judge_command(args: &JudgeArgs) -> Result<i32, JudgeError> {
     let profiles = super::profile::load_for(args)?;
     let problem = Problem::load(&args.problem)?;
     let mut warnings = problem.warnings.clone();
-    let mut settings = Settings::new(&problem, args.time, args.wall_time, args.jobs, args.fail_fast, &mut warnings)?;
+    let mut settings = Settings::new(
+        &problem,
+        args.time,
+        args.wall_time,
+        args.jobs,
+        args.fail_fast,
+        &mut warnings,
+    )?;
     let terminal = std::io::stderr().is_terminal() && !args.quiet;
     settings.progress = terminal;
     let sandboxes = Sandboxes::new(profiles.seccomp_dir.clone());
     let ctx = Context::new(problem, profiles, sandboxes, settings, warnings)?;
     let report = ctx.judge(&args.submission, args.lang.as_deref(), 0)?;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| JudgeError::WriteReport(e.into()))?;
+    let json =
+        serde_json::to_string_pretty(&report).map_err(|e| JudgeError::WriteReport(e.into()))?;
     match &args.report {
         Some(p) => std::fs::write(p, json + "\n").map_err(JudgeError::WriteReport)?,
         None => {
@@ -746,7 +996,10 @@ mod tests {
             ("data/secret/1.ans", "Hello, moon!\n"),
             ("sub/ok.py", "print('Hello, ' + input() + '!')\n"),
             ("sub/wa.py", "print('Hello, world!')\n"),
-            ("sub/rte.py", "import sys\nprint('Hello, ' + input() + '!')\nsys.exit(3)\n"),
+            (
+                "sub/rte.py",
+                "import sys\nprint('Hello, ' + input() + '!')\nsys.exit(3)\n",
+            ),
             ("sub/syntax.py", "print(\n"),
             ("sub/slow.sh", "read x; echo \"Hello, $x!\"; sleep 5\n"),
         ])
@@ -757,13 +1010,25 @@ mod tests {
         let d = hello();
         let ctx = ctx_for(d.path(), 0.5);
         let r = ctx.judge(&d.path().join("sub/ok.py"), None, 0).unwrap();
-        assert_eq!(r.verdict, Verdict::Accepted, "{}", serde_json::to_string_pretty(&r).unwrap());
+        assert_eq!(
+            r.verdict,
+            Verdict::Accepted,
+            "{}",
+            serde_json::to_string_pretty(&r).unwrap()
+        );
         assert_eq!(r.tests.len(), 2);
         assert_eq!(r.tests[0].name, "sample/1");
         let r = ctx.judge(&d.path().join("sub/wa.py"), None, 1).unwrap();
         assert_eq!(r.verdict, Verdict::WrongAnswer);
         assert_eq!(r.tests[0].verdict, Verdict::Accepted);
-        assert!(r.tests[1].checker.as_ref().unwrap().message.contains("moon"));
+        assert!(
+            r.tests[1]
+                .checker
+                .as_ref()
+                .unwrap()
+                .message
+                .contains("moon")
+        );
         // Correct output, then a non-zero exit: never rescued.
         let r = ctx.judge(&d.path().join("sub/rte.py"), None, 2).unwrap();
         assert_eq!(r.verdict, Verdict::RunTimeError);
@@ -785,7 +1050,14 @@ mod tests {
         let problem = Problem::load(d.path()).unwrap();
         let mut w = Vec::new();
         let settings = Settings::new(&problem, Some(1.0), None, Some(1), true, &mut w).unwrap();
-        let ctx = Context::new(problem, ProfileSet::load(&[]).unwrap(), exec::fake::sandboxes(), settings, w).unwrap();
+        let ctx = Context::new(
+            problem,
+            ProfileSet::load(&[]).unwrap(),
+            exec::fake::sandboxes(),
+            settings,
+            w,
+        )
+        .unwrap();
         let r = ctx.judge(&d.path().join("sub/rte.py"), None, 0).unwrap();
         assert_eq!(r.tests.len(), 1);
         assert_eq!(r.totals.tests, 2);
@@ -797,28 +1069,43 @@ mod tests {
             ("problem.yaml", "validation: custom\n"),
             ("data/secret/1.in", "3\n"),
             ("data/secret/1.ans", "9\n"),
-            ("output_validators/v/v.py", concat!(
-                "import sys\n",
-                "inp, ans, fb = sys.argv[1], sys.argv[2], sys.argv[3]\n",
-                "n = int(open(inp).read())\n",
-                "out = sys.stdin.read().split()\n",
-                "if out == ['crash']: raise SystemExit(1)\n",
-                "ok = len(out) == 1 and int(out[0]) == n * n\n",
-                "open(fb + 'judgemessage.txt', 'w').write('got %s' % out)\n",
-                "sys.exit(42 if ok else 43)\n")),
+            (
+                "output_validators/v/v.py",
+                concat!(
+                    "import sys\n",
+                    "inp, ans, fb = sys.argv[1], sys.argv[2], sys.argv[3]\n",
+                    "n = int(open(inp).read())\n",
+                    "out = sys.stdin.read().split()\n",
+                    "if out == ['crash']: raise SystemExit(1)\n",
+                    "ok = len(out) == 1 and int(out[0]) == n * n\n",
+                    "open(fb + 'judgemessage.txt', 'w').write('got %s' % out)\n",
+                    "sys.exit(42 if ok else 43)\n"
+                ),
+            ),
             ("sub/ok.sh", "read n; echo $((n*n))\n"),
             ("sub/wa.sh", "echo 10\n"),
             ("sub/crash.sh", "echo crash\n"),
         ]);
         let ctx = ctx_for(d.path(), 2.0);
         let r = ctx.judge(&d.path().join("sub/ok.sh"), None, 0).unwrap();
-        assert_eq!(r.verdict, Verdict::Accepted, "{}", serde_json::to_string_pretty(&r).unwrap());
+        assert_eq!(
+            r.verdict,
+            Verdict::Accepted,
+            "{}",
+            serde_json::to_string_pretty(&r).unwrap()
+        );
         let r = ctx.judge(&d.path().join("sub/wa.sh"), None, 1).unwrap();
         assert_eq!(r.verdict, Verdict::WrongAnswer);
         assert_eq!(r.tests[0].checker.as_ref().unwrap().message, "got ['10']");
         let r = ctx.judge(&d.path().join("sub/crash.sh"), None, 2).unwrap();
         assert_eq!(r.verdict, Verdict::JudgeError);
-        assert!(r.tests[0].judge_error.as_ref().unwrap().contains("exited with 1"));
+        assert!(
+            r.tests[0]
+                .judge_error
+                .as_ref()
+                .unwrap()
+                .contains("exited with 1")
+        );
     }
 
     #[test]
@@ -827,37 +1114,67 @@ mod tests {
             ("problem.yaml", "validation: custom interactive\n"),
             ("data/secret/1.in", "42\n"),
             ("data/secret/1.ans", "42\n"),
-            ("output_validators/i/i.py", concat!(
-                "import sys\n",
-                "secret = int(open(sys.argv[1]).read())\n",
-                "for _ in range(10):\n",
-                "    line = sys.stdin.readline()\n",
-                "    if not line: sys.exit(43)\n",
-                "    g = int(line)\n",
-                "    if g == secret:\n",
-                "        print('correct', flush=True); sys.exit(42)\n",
-                "    print('higher' if g < secret else 'lower', flush=True)\n",
-                "sys.exit(43)\n")),
-            ("sub/ok.py", concat!(
-                "lo, hi = 1, 100\n",
-                "while True:\n",
-                "    m = (lo + hi) // 2\n",
-                "    print(m, flush=True)\n",
-                "    r = input()\n",
-                "    if r == 'correct': break\n",
-                "    if r == 'higher': lo = m + 1\n",
-                "    else: hi = m - 1\n")),
-            ("sub/wrong_then_hang.sh", "for i in 1 2 3 4 5 6 7 8 9 10 11; do echo 1; done; exec sleep 30\n"),
+            (
+                "output_validators/i/i.py",
+                concat!(
+                    "import sys\n",
+                    "secret = int(open(sys.argv[1]).read())\n",
+                    "for _ in range(10):\n",
+                    "    line = sys.stdin.readline()\n",
+                    "    if not line: sys.exit(43)\n",
+                    "    g = int(line)\n",
+                    "    if g == secret:\n",
+                    "        print('correct', flush=True); sys.exit(42)\n",
+                    "    print('higher' if g < secret else 'lower', flush=True)\n",
+                    "sys.exit(43)\n"
+                ),
+            ),
+            (
+                "sub/ok.py",
+                concat!(
+                    "lo, hi = 1, 100\n",
+                    "while True:\n",
+                    "    m = (lo + hi) // 2\n",
+                    "    print(m, flush=True)\n",
+                    "    r = input()\n",
+                    "    if r == 'correct': break\n",
+                    "    if r == 'higher': lo = m + 1\n",
+                    "    else: hi = m - 1\n"
+                ),
+            ),
+            (
+                "sub/wrong_then_hang.sh",
+                "for i in 1 2 3 4 5 6 7 8 9 10 11; do echo 1; done; exec sleep 30\n",
+            ),
             ("sub/deadlock.sh", "exec sleep 30\n"),
         ]);
         let ctx = ctx_for(d.path(), 0.5);
         let r = ctx.judge(&d.path().join("sub/ok.py"), None, 0).unwrap();
-        assert_eq!(r.verdict, Verdict::Accepted, "{}", serde_json::to_string_pretty(&r).unwrap());
+        assert_eq!(
+            r.verdict,
+            Verdict::Accepted,
+            "{}",
+            serde_json::to_string_pretty(&r).unwrap()
+        );
         assert!(r.tests[0].interactor.is_some());
-        let r = ctx.judge(&d.path().join("sub/wrong_then_hang.sh"), None, 1).unwrap();
-        assert_eq!(r.verdict, Verdict::WrongAnswer, "{}", serde_json::to_string_pretty(&r).unwrap());
-        let r = ctx.judge(&d.path().join("sub/deadlock.sh"), None, 2).unwrap();
-        assert_eq!(r.verdict, Verdict::TimeLimitExceeded, "{}", serde_json::to_string_pretty(&r).unwrap());
+        let r = ctx
+            .judge(&d.path().join("sub/wrong_then_hang.sh"), None, 1)
+            .unwrap();
+        assert_eq!(
+            r.verdict,
+            Verdict::WrongAnswer,
+            "{}",
+            serde_json::to_string_pretty(&r).unwrap()
+        );
+        let r = ctx
+            .judge(&d.path().join("sub/deadlock.sh"), None, 2)
+            .unwrap();
+        assert_eq!(
+            r.verdict,
+            Verdict::TimeLimitExceeded,
+            "{}",
+            serde_json::to_string_pretty(&r).unwrap()
+        );
     }
 
     #[test]

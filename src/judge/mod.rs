@@ -64,7 +64,9 @@ pub enum JudgeError {
         field: String,
         message: String,
     },
-    #[error("no language profile for {path}: {message}\nhint: pass --lang NAME (see `dokeru profiles`)")]
+    #[error(
+        "no language profile for {path}: {message}\nhint: pass --lang NAME (see `dokeru profiles`)"
+    )]
     UnknownLanguage { path: PathBuf, message: String },
     #[error(
         "language profile {profile:?}: toolchain binary {binary:?} not found (searched {search_path})\nhint: install it, or remove the profile"
@@ -98,7 +100,10 @@ pub enum JudgeError {
     #[error("write report")]
     WriteReport(#[source] std::io::Error),
     #[error("bad argument {option}: {message}")]
-    BadArgument { option: &'static str, message: String },
+    BadArgument {
+        option: &'static str,
+        message: String,
+    },
 }
 
 impl JudgeError {
@@ -113,11 +118,22 @@ impl JudgeError {
 }
 
 /// Shorthand used by the loaders.
-pub(crate) fn package_err(path: impl Into<PathBuf>, field: impl Into<String>, message: impl Into<String>) -> JudgeError {
-    JudgeError::Package { path: path.into(), field: field.into(), message: message.into() }
+pub(crate) fn package_err(
+    path: impl Into<PathBuf>,
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> JudgeError {
+    JudgeError::Package {
+        path: path.into(),
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 /// Read a whole file, mapping the error to [`JudgeError::ReadFile`].
 pub(crate) fn read_to_string(path: &std::path::Path) -> Result<String, JudgeError> {
-    std::fs::read_to_string(path).map_err(|source| JudgeError::ReadFile { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| JudgeError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -180,11 +180,17 @@ impl Ctx<'_> {
         package_err(self.file, field, msg)
     }
     fn f64(&self, field: &str, v: &Value) -> Result<f64, JudgeError> {
-        v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| self.err(field, format!("expected a number, got {}", show(v))))
+        v.as_f64()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| self.err(field, format!("expected a number, got {}", show(v))))
     }
     fn pos_f64(&self, field: &str, v: &Value) -> Result<f64, JudgeError> {
         let x = self.f64(field, v)?;
-        if x > 0.0 { Ok(x) } else { Err(self.err(field, format!("must be > 0, got {x}"))) }
+        if x > 0.0 {
+            Ok(x)
+        } else {
+            Err(self.err(field, format!("must be > 0, got {x}")))
+        }
     }
     fn pos_u64(&self, field: &str, v: &Value) -> Result<u64, JudgeError> {
         match v.as_u64() {
@@ -192,7 +198,10 @@ impl Ctx<'_> {
             // Some packages write `memory: 1024.0`; accept integral floats.
             _ => match v.as_f64() {
                 Some(x) if x >= 1.0 && x.fract() == 0.0 && x < 1e12 => Ok(x as u64),
-                _ => Err(self.err(field, format!("expected a positive integer, got {}", show(v)))),
+                _ => Err(self.err(
+                    field,
+                    format!("expected a positive integer, got {}", show(v)),
+                )),
             },
         }
     }
@@ -212,7 +221,8 @@ impl Ctx<'_> {
         }
     }
     fn bool(&self, field: &str, v: &Value) -> Result<bool, JudgeError> {
-        v.as_bool().ok_or_else(|| self.err(field, format!("expected true or false, got {}", show(v))))
+        v.as_bool()
+            .ok_or_else(|| self.err(field, format!("expected true or false, got {}", show(v))))
     }
     fn map<'v>(&self, field: &str, v: &'v Value) -> Result<&'v serde_yaml::Mapping, JudgeError> {
         match v {
@@ -225,7 +235,11 @@ impl Ctx<'_> {
 fn show(v: &Value) -> String {
     let s = serde_yaml::to_string(v).unwrap_or_default();
     let s = s.trim();
-    if s.len() > 60 { format!("{}...", &s[..s.floor_char_boundary(60)]) } else { s.to_string() }
+    if s.len() > 60 {
+        format!("{}...", &s[..s.floor_char_boundary(60)])
+    } else {
+        s.to_string()
+    }
 }
 
 fn load_yaml(path: &Path) -> Result<Value, JudgeError> {
@@ -233,17 +247,24 @@ fn load_yaml(path: &Path) -> Result<Value, JudgeError> {
     if text.trim().is_empty() {
         return Ok(Value::Mapping(Default::default()));
     }
-    let v: Value =
-        serde_yaml::from_str(&text).map_err(|e| JudgeError::ParseYaml { path: path.to_path_buf(), message: e.to_string() })?;
+    let v: Value = serde_yaml::from_str(&text).map_err(|e| JudgeError::ParseYaml {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     match v {
         Value::Mapping(_) => Ok(v),
         Value::Null => Ok(Value::Mapping(Default::default())),
-        other => Err(package_err(path, "(top level)", format!("expected a map, got {}", show(&other)))),
+        other => Err(package_err(
+            path,
+            "(top level)",
+            format!("expected a map, got {}", show(&other)),
+        )),
     }
 }
 
 fn keys(m: &serde_yaml::Mapping) -> impl Iterator<Item = (String, &Value)> {
-    m.iter().map(|(k, v)| (k.as_str().map(str::to_string).unwrap_or_else(|| show(k)), v))
+    m.iter()
+        .map(|(k, v)| (k.as_str().map(str::to_string).unwrap_or_else(|| show(k)), v))
 }
 
 /// Split a flag string the way the format's tools do: on whitespace.
@@ -264,16 +285,38 @@ struct Meta {
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "problem_format_version", "type", "name", "uuid", "version", "author", "credits", "source",
-    "source_url", "license", "rights_owner", "embargo_until", "limits", "validation",
-    "validator_flags", "grading", "scoring", "keywords", "languages", "allow_file_writing",
-    "constants", "plainproblemname",
+    "problem_format_version",
+    "type",
+    "name",
+    "uuid",
+    "version",
+    "author",
+    "credits",
+    "source",
+    "source_url",
+    "license",
+    "rights_owner",
+    "embargo_until",
+    "limits",
+    "validation",
+    "validator_flags",
+    "grading",
+    "scoring",
+    "keywords",
+    "languages",
+    "allow_file_writing",
+    "constants",
+    "plainproblemname",
 ];
 
 fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError> {
     let file = dir.join("problem.yaml");
     if !file.is_file() {
-        return Err(package_err(&file, "(file)", "missing: every package needs problem.yaml"));
+        return Err(package_err(
+            &file,
+            "(file)",
+            "missing: every package needs problem.yaml",
+        ));
     }
     let c = Ctx { file: &file };
     let doc = load_yaml(&file)?;
@@ -289,17 +332,19 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
     }
     let version = match get("problem_format_version") {
         None => FormatVersion::Legacy,
-        Some(v) => match c.string("problem_format_version", v)?.as_str() {
-            "legacy" | "legacy-icpc" => FormatVersion::Legacy,
-            "2023-07-draft" | "2023-07" | "draft" => FormatVersion::Draft2023,
-            "2025-09" | "2025-09-draft" => FormatVersion::V2025,
-            other => {
-                return Err(c.err(
+        Some(v) => {
+            match c.string("problem_format_version", v)?.as_str() {
+                "legacy" | "legacy-icpc" => FormatVersion::Legacy,
+                "2023-07-draft" | "2023-07" | "draft" => FormatVersion::Draft2023,
+                "2025-09" | "2025-09-draft" => FormatVersion::V2025,
+                other => {
+                    return Err(c.err(
                     "problem_format_version",
                     format!("unsupported version {other:?} (supported: legacy, 2023-07-draft, 2025-09)"),
                 ));
+                }
             }
-        },
+        }
     };
     let name = match get("name") {
         Some(Value::String(s)) => s.clone(),
@@ -311,7 +356,13 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
             .to_string(),
         _ => String::new(),
     };
-    let name = if name.is_empty() { dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default() } else { name };
+    let name = if name.is_empty() {
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        name
+    };
 
     let mut scoring = false;
     let mut interactive = false;
@@ -322,7 +373,10 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
                 "scoring" => scoring = true,
                 "interactive" if version != FormatVersion::Legacy => interactive = true,
                 "multi-pass" | "submit-answer" => {
-                    return Err(c.err("type", format!("problem type {ty:?} is not supported by dokeru")));
+                    return Err(c.err(
+                        "type",
+                        format!("problem type {ty:?} is not supported by dokeru"),
+                    ));
                 }
                 other => return Err(c.err("type", format!("unknown problem type {other:?}"))),
             }
@@ -339,7 +393,10 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
                         "interactive" => interactive |= on,
                         "scoring" | "score" => custom_validation |= on,
                         "multipass" | "multi-pass" if on => {
-                            return Err(c.err("validation.multipass", "multi-pass validation is not supported by dokeru"));
+                            return Err(c.err(
+                                "validation.multipass",
+                                "multi-pass validation is not supported by dokeru",
+                            ));
                         }
                         "multipass" | "multi-pass" => {}
                         other => return Err(c.err("validation", format!("unknown key {other:?}"))),
@@ -358,7 +415,12 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
                             match *w {
                                 "interactive" => interactive = true,
                                 "score" => {}
-                                other => return Err(c.err("validation", format!("unknown option {other:?} after custom"))),
+                                other => {
+                                    return Err(c.err(
+                                        "validation",
+                                        format!("unknown option {other:?} after custom"),
+                                    ));
+                                }
                             }
                         }
                     }
@@ -380,7 +442,10 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
         && let Some(obj) = g.get("objective").and_then(|o| o.as_str())
         && obj != "max"
     {
-        return Err(c.err("grading.objective", format!("{obj:?}: only `max` is supported")));
+        return Err(c.err(
+            "grading.objective",
+            format!("{obj:?}: only `max` is supported"),
+        ));
     }
 
     let mut limits = Limits::default();
@@ -432,27 +497,52 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
                 .parse()
                 .ok()
                 .filter(|x: &f64| x.is_finite() && *x > 0.0)
-                .ok_or_else(|| package_err(&tl, "(content)", format!("{:?} is not a positive number of seconds", text.trim())))?;
+                .ok_or_else(|| {
+                    package_err(
+                        &tl,
+                        "(content)",
+                        format!("{:?} is not a positive number of seconds", text.trim()),
+                    )
+                })?;
             limits.time_limit_s = Some(x);
             limits.time_limit_source = ".timelimit";
         }
     }
-    Ok(Meta { name, version, scoring, interactive, custom_validation, validator_flags, limits })
+    Ok(Meta {
+        name,
+        version,
+        scoring,
+        interactive,
+        custom_validation,
+        validator_flags,
+        limits,
+    })
 }
 
 // ---------- checker discovery ----------
 
 fn visible_entries(dir: &Path) -> Result<Vec<PathBuf>, JudgeError> {
-    let rd = std::fs::read_dir(dir).map_err(|source| JudgeError::ReadFile { path: dir.to_path_buf(), source })?;
+    let rd = std::fs::read_dir(dir).map_err(|source| JudgeError::ReadFile {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.')))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.'))
+        })
         .collect();
     v.sort();
     Ok(v)
 }
 
-fn find_checker(dir: &Path, meta: &Meta, warnings: &mut Vec<String>) -> Result<Checker, JudgeError> {
+fn find_checker(
+    dir: &Path,
+    meta: &Meta,
+    warnings: &mut Vec<String>,
+) -> Result<Checker, JudgeError> {
     let mut kattis: Option<PathBuf> = None;
     let modern = dir.join("output_validator");
     let legacy = dir.join("output_validators");
@@ -464,7 +554,13 @@ fn find_checker(dir: &Path, meta: &Meta, warnings: &mut Vec<String>) -> Result<C
         match progs.len() {
             0 => {}
             1 if kattis.is_none() => kattis = Some(progs[0].clone()),
-            1 => return Err(package_err(&legacy, "(directory)", "both output_validator/ and output_validators/ exist")),
+            1 => {
+                return Err(package_err(
+                    &legacy,
+                    "(directory)",
+                    "both output_validator/ and output_validators/ exist",
+                ));
+            }
             n => {
                 return Err(package_err(
                     &legacy,
@@ -474,31 +570,56 @@ fn find_checker(dir: &Path, meta: &Meta, warnings: &mut Vec<String>) -> Result<C
             }
         }
     }
-    let testlib = ["checker", "check.cpp", "checker.cpp"].iter().map(|n| dir.join(n)).find(|p| p.exists());
+    let testlib = ["checker", "check.cpp", "checker.cpp"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.exists());
     let graders = dir.join("graders");
     if graders.is_dir() && !visible_entries(&graders)?.is_empty() {
-        return Err(package_err(&graders, "(directory)", "custom graders are not supported by dokeru"));
+        return Err(package_err(
+            &graders,
+            "(directory)",
+            "custom graders are not supported by dokeru",
+        ));
     }
     match (kattis, testlib) {
         (Some(k), Some(t)) => Err(package_err(
             dir,
             "checker",
-            format!("both an output validator ({}) and a testlib checker ({}); keep one", k.display(), t.display()),
+            format!(
+                "both an output validator ({}) and a testlib checker ({}); keep one",
+                k.display(),
+                t.display()
+            ),
         )),
         (Some(_), None) if meta.version == FormatVersion::Legacy && !meta.custom_validation => {
             warnings.push("output_validators/ present but problem.yaml has `validation: default`; using the default validator".into());
             Ok(Checker::Default)
         }
-        (Some(k), None) => Ok(Checker::Program { path: k, protocol: Protocol::Kattis }),
+        (Some(k), None) => Ok(Checker::Program {
+            path: k,
+            protocol: Protocol::Kattis,
+        }),
         (None, Some(t)) => {
             if meta.interactive {
-                return Err(package_err(&t, "(checker)", "interactive problems need a 42/43 output validator, not a testlib checker"));
+                return Err(package_err(
+                    &t,
+                    "(checker)",
+                    "interactive problems need a 42/43 output validator, not a testlib checker",
+                ));
             }
-            Ok(Checker::Program { path: t, protocol: Protocol::Testlib })
+            Ok(Checker::Program {
+                path: t,
+                protocol: Protocol::Testlib,
+            })
         }
         (None, None) if meta.custom_validation || meta.interactive => Err(package_err(
             dir.join("problem.yaml"),
-            if meta.interactive { "type" } else { "validation" },
+            if meta.interactive {
+                "type"
+            } else {
+                "validation"
+            },
             "asks for a custom validator but there is no output_validator/ or output_validators/<name>/",
         )),
         (None, None) => Ok(Checker::Default),
@@ -527,17 +648,40 @@ struct Walker<'a> {
 }
 
 const TESTDATA_KEYS: &[&str] = &[
-    "on_reject", "grading", "grader_flags", "input_validator_flags", "output_validator_flags",
-    "accept_score", "reject_score", "range", "output_validator_args", "input_validator_args", "args",
+    "on_reject",
+    "grading",
+    "grader_flags",
+    "input_validator_flags",
+    "output_validator_flags",
+    "accept_score",
+    "reject_score",
+    "range",
+    "output_validator_args",
+    "input_validator_args",
+    "args",
 ];
 const TEST_GROUP_KEYS: &[&str] = &[
-    "max_score", "score_aggregation", "static_validation_score", "require_pass", "args",
-    "input_validator_args", "static_validator_args", "output_validator_args",
-    "input_visualizer_args", "output_visualizer_args", "full_feedback",
+    "max_score",
+    "score_aggregation",
+    "static_validation_score",
+    "require_pass",
+    "args",
+    "input_validator_args",
+    "static_validator_args",
+    "output_validator_args",
+    "input_visualizer_args",
+    "output_visualizer_args",
+    "full_feedback",
 ];
 const TEST_CASE_KEYS: &[&str] = &[
-    "args", "input_validator_args", "output_validator_args", "input_visualizer_args",
-    "output_visualizer_args", "full_feedback", "hint", "description",
+    "args",
+    "input_validator_args",
+    "output_validator_args",
+    "input_visualizer_args",
+    "output_visualizer_args",
+    "full_feedback",
+    "hint",
+    "description",
 ];
 
 impl Walker<'_> {
@@ -560,7 +704,9 @@ impl Walker<'_> {
                 }
                 "grading" => match v {
                     Value::String(s) if s == "default" => {}
-                    Value::String(s) if s == "custom" => return Err(c.err(&k, "custom graders are not supported by dokeru")),
+                    Value::String(s) if s == "custom" => {
+                        return Err(c.err(&k, "custom graders are not supported by dokeru"));
+                    }
                     // 2023-07-draft: `grading: {score, score_aggregation, verdict_aggregation}`.
                     Value::Mapping(gm) => {
                         for (gk, gv) in keys(gm) {
@@ -569,13 +715,24 @@ impl Walker<'_> {
                                 "score" => inh.legacy.accept_score = c.f64(&f, gv)?,
                                 "max_score" => {}
                                 "score_aggregation" => match c.string(&f, gv)?.as_str() {
-                                    "sum" | "min" => inh.legacy.grader_flags.push(c.string(&f, gv)?),
+                                    "sum" | "min" => {
+                                        inh.legacy.grader_flags.push(c.string(&f, gv)?)
+                                    }
                                     o => return Err(c.err(&f, format!("{o:?} must be sum or min"))),
                                 },
                                 "verdict_aggregation" => match c.string(&f, gv)?.as_str() {
-                                    "first_error" => inh.legacy.grader_flags.push("first_error".into()),
-                                    "accept_if_any_accepted" => inh.legacy.grader_flags.push("accept_if_any_accepted".into()),
-                                    o => return Err(c.err(&f, format!("unknown verdict aggregation {o:?}"))),
+                                    "first_error" => {
+                                        inh.legacy.grader_flags.push("first_error".into())
+                                    }
+                                    "accept_if_any_accepted" => inh
+                                        .legacy
+                                        .grader_flags
+                                        .push("accept_if_any_accepted".into()),
+                                    o => {
+                                        return Err(
+                                            c.err(&f, format!("unknown verdict aggregation {o:?}"))
+                                        );
+                                    }
                                 },
                                 o => return Err(c.err("grading", format!("unknown key {o:?}"))),
                             }
@@ -588,8 +745,15 @@ impl Walker<'_> {
                     for f in &flags {
                         if !matches!(
                             f.as_str(),
-                            "worst_error" | "first_error" | "always_accept" | "sum" | "avg" | "min" | "max"
-                                | "ignore_sample" | "accept_if_any_accepted"
+                            "worst_error"
+                                | "first_error"
+                                | "always_accept"
+                                | "sum"
+                                | "avg"
+                                | "min"
+                                | "max"
+                                | "ignore_sample"
+                                | "accept_if_any_accepted"
                         ) {
                             return Err(c.err(&k, format!("unknown default grader flag {f:?}")));
                         }
@@ -620,7 +784,9 @@ impl Walker<'_> {
                         }
                     };
                     match parts.as_slice() {
-                        [a, b] if p(a).is_some() && p(b).is_some() => inh.legacy.range = (p(a).unwrap_or(0.0), p(b).unwrap_or(0.0)),
+                        [a, b] if p(a).is_some() && p(b).is_some() => {
+                            inh.legacy.range = (p(a).unwrap_or(0.0), p(b).unwrap_or(0.0))
+                        }
                         _ => return Err(c.err(&k, format!("{s:?} must be two numbers"))),
                     }
                 }
@@ -634,12 +800,21 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn modern_group(&mut self, file: Option<&Path>, name: &str, inh: &mut Inherit) -> Result<Option<ModernGrading>, JudgeError> {
+    fn modern_group(
+        &mut self,
+        file: Option<&Path>,
+        name: &str,
+        inh: &mut Inherit,
+    ) -> Result<Option<ModernGrading>, JudgeError> {
         let is_secret = name == "secret";
         let is_sample = name == "sample";
         let mut g = ModernGrading {
             max_score: if is_secret { Some(100.0) } else { None },
-            aggregation: if is_secret { Aggregation::Sum } else { Aggregation::PassFail },
+            aggregation: if is_secret {
+                Aggregation::Sum
+            } else {
+                Aggregation::PassFail
+            },
             require_pass: Vec::new(),
         };
         let mut max_given = false;
@@ -648,7 +823,12 @@ impl Walker<'_> {
             let doc = load_yaml(file)?;
             let m = c.map("(top level)", &doc)?;
             for (k, v) in keys(m) {
-                if is_sample && matches!(k.as_str(), "max_score" | "score_aggregation" | "require_pass") {
+                if is_sample
+                    && matches!(
+                        k.as_str(),
+                        "max_score" | "score_aggregation" | "require_pass"
+                    )
+                {
                     return Err(c.err(&k, "not permitted in sample"));
                 }
                 match k.as_str() {
@@ -658,7 +838,15 @@ impl Walker<'_> {
                             Value::String(s) if s == "unbounded" => None,
                             _ => match v.as_u64() {
                                 Some(x) => Some(x as f64),
-                                None => return Err(c.err(&k, format!("{} must be a non-negative integer or unbounded", show(v)))),
+                                None => {
+                                    return Err(c.err(
+                                        &k,
+                                        format!(
+                                            "{} must be a non-negative integer or unbounded",
+                                            show(v)
+                                        ),
+                                    ));
+                                }
                             },
                         }
                     }
@@ -667,7 +855,11 @@ impl Walker<'_> {
                             "pass-fail" => Aggregation::PassFail,
                             "sum" => Aggregation::Sum,
                             "min" => Aggregation::Min,
-                            o => return Err(c.err(&k, format!("{o:?} must be pass-fail, sum or min"))),
+                            o => {
+                                return Err(
+                                    c.err(&k, format!("{o:?} must be pass-fail, sum or min"))
+                                );
+                            }
                         }
                     }
                     "require_pass" => g.require_pass = c.string_list(&k, v)?,
@@ -676,24 +868,43 @@ impl Walker<'_> {
                     }
                     "args" => inh.args = c.string_list(&k, v)?,
                     "output_validator_args" => inh.validator_args = c.string_list(&k, v)?,
-                    "input_validator_args" | "input_visualizer_args" | "output_visualizer_args" | "full_feedback" => {}
+                    "input_validator_args"
+                    | "input_visualizer_args"
+                    | "output_visualizer_args"
+                    | "full_feedback" => {}
                     other => {
                         let _ = TEST_GROUP_KEYS;
                         return Err(c.err(other, "unknown key in test_group.yaml"));
                     }
                 }
             }
-            if self.meta.scoring && !is_secret && !is_sample && g.aggregation == Aggregation::PassFail && g.max_score.is_none() && max_given {
+            if self.meta.scoring
+                && !is_secret
+                && !is_sample
+                && g.aggregation == Aggregation::PassFail
+                && g.max_score.is_none()
+                && max_given
+            {
                 return Err(c.err("max_score", "a pass-fail group needs a bounded max_score"));
             }
         }
         Ok((self.meta.scoring && !is_sample).then_some(g))
     }
 
-    fn test_case(&mut self, input: &Path, name: String, inh: &Inherit, sample: bool) -> Result<usize, JudgeError> {
+    fn test_case(
+        &mut self,
+        input: &Path,
+        name: String,
+        inh: &Inherit,
+        sample: bool,
+    ) -> Result<usize, JudgeError> {
         let answer = input.with_extension("ans");
         if !answer.is_file() {
-            return Err(package_err(input, "(test case)", format!("{} is missing", answer.display())));
+            return Err(package_err(
+                input,
+                "(test case)",
+                format!("{} is missing", answer.display()),
+            ));
         }
         let files_dir = Some(input.with_extension("files")).filter(|p| p.is_dir());
         let mut args = inh.args.clone();
@@ -719,16 +930,21 @@ impl Walker<'_> {
                 }
             }
         }
-        let default_flags = if self.checker_default {
-            let where_ = if yaml.is_file() { yaml.clone() } else if self.meta.version == FormatVersion::V2025 {
-                self.dir.join("data")
+        let default_flags =
+            if self.checker_default {
+                let where_ = if yaml.is_file() {
+                    yaml.clone()
+                } else if self.meta.version == FormatVersion::V2025 {
+                    self.dir.join("data")
+                } else {
+                    self.dir.join("problem.yaml")
+                };
+                Some(Flags::parse(&validator_args).map_err(|e| {
+                    package_err(where_, "validator flags", format!("test {name}: {e}"))
+                })?)
             } else {
-                self.dir.join("problem.yaml")
+                None
             };
-            Some(Flags::parse(&validator_args).map_err(|e| package_err(where_, "validator flags", format!("test {name}: {e}")))?)
-        } else {
-            None
-        };
         self.tests.push(TestCase {
             name,
             input: input.to_path_buf(),
@@ -743,9 +959,19 @@ impl Walker<'_> {
     }
 
     /// Walk one group directory: tests and subgroups in lexicographic order of base name.
-    fn group(&mut self, path: &Path, name: &str, mut inh: Inherit, depth: usize) -> Result<Group, JudgeError> {
+    fn group(
+        &mut self,
+        path: &Path,
+        name: &str,
+        mut inh: Inherit,
+        depth: usize,
+    ) -> Result<Group, JudgeError> {
         if depth > 16 {
-            return Err(package_err(path, "(directory)", "test groups nested too deep"));
+            return Err(package_err(
+                path,
+                "(directory)",
+                "test groups nested too deep",
+            ));
         }
         let modern = self.meta.version == FormatVersion::V2025;
         let td = path.join("testdata.yaml");
@@ -765,7 +991,11 @@ impl Walker<'_> {
         // Entries: (base name, is_group, path).
         let mut entries: Vec<(String, bool, PathBuf)> = Vec::new();
         for p in visible_entries(path)? {
-            let fname = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            let fname = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
             if p.is_dir() {
                 if fname.ends_with(".files") {
                     continue;
@@ -776,20 +1006,39 @@ impl Walker<'_> {
             } else if let Some(stem) = fname.strip_suffix(".ans")
                 && !path.join(format!("{stem}.in")).exists()
             {
-                self.warnings.push(format!("{}: answer file without a .in, ignored", p.display()));
+                self.warnings.push(format!(
+                    "{}: answer file without a .in, ignored",
+                    p.display()
+                ));
             }
         }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let (ngroups, ntests) = entries.iter().fold((0, 0), |(g, t), e| if e.1 { (g + 1, t) } else { (g, t + 1) });
+        let (ngroups, ntests) =
+            entries.iter().fold(
+                (0, 0),
+                |(g, t), e| if e.1 { (g + 1, t) } else { (g, t + 1) },
+            );
         if modern && name == "secret" && ngroups > 0 && ntests > 0 {
-            return Err(package_err(path, "(directory)", "data/secret has both test cases and test groups"));
+            return Err(package_err(
+                path,
+                "(directory)",
+                "data/secret has both test cases and test groups",
+            ));
         }
         if modern && name == "sample" && ngroups > 0 {
-            return Err(package_err(path, "(directory)", "data/sample must not contain groups"));
+            return Err(package_err(
+                path,
+                "(directory)",
+                "data/sample must not contain groups",
+            ));
         }
         let mut children = Vec::new();
         for (base, is_group, p) in entries {
-            let child_name = if name.is_empty() { base.clone() } else { format!("{name}/{base}") };
+            let child_name = if name.is_empty() {
+                base.clone()
+            } else {
+                format!("{name}/{base}")
+            };
             if is_group {
                 let g = self.group(&p, &child_name, inh.clone(), depth + 1)?;
                 if !g.children.is_empty() {
@@ -799,7 +1048,12 @@ impl Walker<'_> {
                 children.push(Node::Test(self.test_case(&p, child_name, &inh, sample)?));
             }
         }
-        Ok(Group { name: name.to_string(), children, legacy: inh.legacy.clone(), modern: modern_settings })
+        Ok(Group {
+            name: name.to_string(),
+            children,
+            legacy: inh.legacy.clone(),
+            modern: modern_settings,
+        })
     }
 }
 
@@ -817,7 +1071,11 @@ impl Problem {
         let checker = find_checker(dir, &meta, &mut warnings)?;
         let data = dir.join("data");
         if !data.is_dir() {
-            return Err(package_err(&data, "(directory)", "missing: the package has no test data"));
+            return Err(package_err(
+                &data,
+                "(directory)",
+                "missing: the package has no test data",
+            ));
         }
         let mut w = Walker {
             dir,
@@ -826,10 +1084,20 @@ impl Problem {
             tests: Vec::new(),
             warnings: Vec::new(),
         };
-        let inh = Inherit { legacy: LegacyGrading::default(), group_flags: Vec::new(), args: Vec::new(), validator_args: Vec::new() };
+        let inh = Inherit {
+            legacy: LegacyGrading::default(),
+            group_flags: Vec::new(),
+            args: Vec::new(),
+            validator_args: Vec::new(),
+        };
         // Only sample and secret are judged; other dirs (invalid_input, valid_output...)
         // are for validating the package, not for judging submissions.
-        let mut root = Group { name: String::new(), children: Vec::new(), legacy: LegacyGrading::default(), modern: None };
+        let mut root = Group {
+            name: String::new(),
+            children: Vec::new(),
+            legacy: LegacyGrading::default(),
+            modern: None,
+        };
         let mut root_inh = inh;
         let td = data.join("testdata.yaml");
         if td.is_file() {
@@ -844,7 +1112,11 @@ impl Problem {
             }
         }
         if w.tests.is_empty() {
-            return Err(package_err(&data, "(directory)", "no test cases (*.in with *.ans) in data/sample or data/secret"));
+            return Err(package_err(
+                &data,
+                "(directory)",
+                "no test cases (*.in with *.ans) in data/sample or data/secret",
+            ));
         }
         if meta.scoring && meta.version == FormatVersion::V2025 {
             check_modern_scoring(&data, &root)?;
@@ -883,7 +1155,9 @@ fn check_modern_scoring(data: &Path, root: &Group) -> Result<(), JudgeError> {
     }) else {
         return Ok(());
     };
-    let Some(ms) = &secret.modern else { return Ok(()) };
+    let Some(ms) = &secret.modern else {
+        return Ok(());
+    };
     let groups: Vec<&Group> = secret
         .children
         .iter()
@@ -896,22 +1170,44 @@ fn check_modern_scoring(data: &Path, root: &Group) -> Result<(), JudgeError> {
         let file = data.join(&g.name).join("test_group.yaml");
         let Some(gm) = &g.modern else { continue };
         if ms.max_score.is_some() && gm.max_score.is_none() {
-            return Err(package_err(&file, "max_score", format!("group {} needs a max_score when secret is bounded", g.name)));
+            return Err(package_err(
+                &file,
+                "max_score",
+                format!("group {} needs a max_score when secret is bounded", g.name),
+            ));
         }
         if ms.aggregation == Aggregation::PassFail && gm.aggregation != Aggregation::PassFail {
-            return Err(package_err(&file, "score_aggregation", "secret is pass-fail, so its groups must be too"));
+            return Err(package_err(
+                &file,
+                "score_aggregation",
+                "secret is pass-fail, so its groups must be too",
+            ));
         }
         for r in &gm.require_pass {
             let ok = r == "sample"
-                || groups.iter().any(|o| &o.name == r && o.name < g.name && o.modern.as_ref().is_some_and(|m| m.aggregation == Aggregation::PassFail));
+                || groups.iter().any(|o| {
+                    &o.name == r
+                        && o.name < g.name
+                        && o.modern
+                            .as_ref()
+                            .is_some_and(|m| m.aggregation == Aggregation::PassFail)
+                });
             if !ok {
-                return Err(package_err(&file, "require_pass", format!("{r:?} is not sample or an earlier pass-fail group")));
+                return Err(package_err(
+                    &file,
+                    "require_pass",
+                    format!("{r:?} is not sample or an earlier pass-fail group"),
+                ));
             }
         }
     }
     for r in &ms.require_pass {
         if r != "sample" {
-            return Err(package_err(data.join("secret/test_group.yaml"), "require_pass", "secret may only require sample"));
+            return Err(package_err(
+                data.join("secret/test_group.yaml"),
+                "require_pass",
+                "secret may only require sample",
+            ));
         }
     }
     Ok(())
@@ -940,20 +1236,40 @@ pub(crate) mod tests {
     #[test]
     fn legacy_package_order_limits_and_flags() {
         let d = package(&[
-            ("problem.yaml", "name: Hello\nvalidator_flags: float_tolerance 1e-6\nlimits:\n  memory: 256\n"),
+            (
+                "problem.yaml",
+                "name: Hello\nvalidator_flags: float_tolerance 1e-6\nlimits:\n  memory: 256\n",
+            ),
             (".timelimit", "2.5\n"),
-            ("data/sample/2.in", ""), ("data/sample/2.ans", ""),
-            ("data/sample/10.in", ""), ("data/sample/10.ans", ""),
-            ("data/secret/b.in", ""), ("data/secret/b.ans", ""),
-            ("data/secret/a/x.in", ""), ("data/secret/a/x.ans", ""),
-            ("data/secret/a/testdata.yaml", "output_validator_flags: case_sensitive\n"),
-            ("data/secret/c.in", ""), ("data/secret/c.ans", ""),
+            ("data/sample/2.in", ""),
+            ("data/sample/2.ans", ""),
+            ("data/sample/10.in", ""),
+            ("data/sample/10.ans", ""),
+            ("data/secret/b.in", ""),
+            ("data/secret/b.ans", ""),
+            ("data/secret/a/x.in", ""),
+            ("data/secret/a/x.ans", ""),
+            (
+                "data/secret/a/testdata.yaml",
+                "output_validator_flags: case_sensitive\n",
+            ),
+            ("data/secret/c.in", ""),
+            ("data/secret/c.ans", ""),
         ]);
         let p = Problem::load(d.path()).unwrap();
         assert_eq!(p.version, FormatVersion::Legacy);
         assert_eq!(p.name, "Hello");
         // Samples first, then lexicographic on base name with groups interleaved.
-        assert_eq!(names(&p), ["sample/10", "sample/2", "secret/a/x", "secret/b", "secret/c"]);
+        assert_eq!(
+            names(&p),
+            [
+                "sample/10",
+                "sample/2",
+                "secret/a/x",
+                "secret/b",
+                "secret/c"
+            ]
+        );
         assert_eq!(p.limits.time_limit_s, Some(2.5));
         assert_eq!(p.limits.time_limit_source, ".timelimit");
         assert_eq!(p.limits.memory_mib, 256);
@@ -969,12 +1285,23 @@ pub(crate) mod tests {
     #[test]
     fn modern_package_types_multipliers_and_args() {
         let d = package(&[
-            ("problem.yaml", "problem_format_version: 2025-09\nname: X\nuuid: u\ntype: [pass-fail, interactive]\nlimits:\n  time_limit: 1.5\n  time_multipliers:\n    ac_to_time_limit: 3\n"),
+            (
+                "problem.yaml",
+                "problem_format_version: 2025-09\nname: X\nuuid: u\ntype: [pass-fail, interactive]\nlimits:\n  time_limit: 1.5\n  time_multipliers:\n    ac_to_time_limit: 3\n",
+            ),
             ("output_validator/validator.py", "print()\n"),
-            ("data/secret/1.in", ""), ("data/secret/1.ans", ""),
-            ("data/secret/1.yaml", "output_validator_args: [x, y]\nargs: [--fast]\n"),
-            ("data/secret/test_group.yaml", "output_validator_args: [z]\n"),
-            ("data/secret/2.in", ""), ("data/secret/2.ans", ""),
+            ("data/secret/1.in", ""),
+            ("data/secret/1.ans", ""),
+            (
+                "data/secret/1.yaml",
+                "output_validator_args: [x, y]\nargs: [--fast]\n",
+            ),
+            (
+                "data/secret/test_group.yaml",
+                "output_validator_args: [z]\n",
+            ),
+            ("data/secret/2.in", ""),
+            ("data/secret/2.ans", ""),
         ]);
         let p = Problem::load(d.path()).unwrap();
         assert!(p.interactive && !p.scoring);
@@ -983,12 +1310,22 @@ pub(crate) mod tests {
         assert_eq!(p.tests[0].validator_args, ["x", "y"]);
         assert_eq!(p.tests[0].args, ["--fast"]);
         assert_eq!(p.tests[1].validator_args, ["z"]);
-        assert!(matches!(p.checker, Checker::Program { protocol: Protocol::Kattis, .. }));
+        assert!(matches!(
+            p.checker,
+            Checker::Program {
+                protocol: Protocol::Kattis,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn only_samples_is_judged_on_samples() {
-        let d = package(&[("problem.yaml", ""), ("data/sample/1.in", "1"), ("data/sample/1.ans", "1")]);
+        let d = package(&[
+            ("problem.yaml", ""),
+            ("data/sample/1.in", "1"),
+            ("data/sample/1.ans", "1"),
+        ]);
         let p = Problem::load(d.path()).unwrap();
         assert_eq!(names(&p), ["sample/1"]);
     }
@@ -1007,17 +1344,38 @@ pub(crate) mod tests {
             v
         };
         let e = load_err(&with(&[("problem.yaml", "limits:\n  memory: lots\n")]));
-        assert!(e.contains("problem.yaml") && e.contains("limits.memory"), "{e}");
+        assert!(
+            e.contains("problem.yaml") && e.contains("limits.memory"),
+            "{e}"
+        );
         let e = load_err(&with(&[("problem.yaml", "limits:\n  time_limit: -1\n")]));
         assert!(e.contains("limits.time_limit"), "{e}");
-        let e = load_err(&with(&[("problem.yaml", "problem_format_version: 1999-01\n")]));
-        assert!(e.contains("problem_format_version") && e.contains("unsupported"), "{e}");
-        let e = load_err(&with(&[("problem.yaml", "problem_format_version: 2025-09\ntype: multi-pass\n")]));
+        let e = load_err(&with(&[(
+            "problem.yaml",
+            "problem_format_version: 1999-01\n",
+        )]));
+        assert!(
+            e.contains("problem_format_version") && e.contains("unsupported"),
+            "{e}"
+        );
+        let e = load_err(&with(&[(
+            "problem.yaml",
+            "problem_format_version: 2025-09\ntype: multi-pass\n",
+        )]));
         assert!(e.contains("type") && e.contains("not supported"), "{e}");
-        let e = load_err(&with(&[("problem.yaml", "validator_flags: float_tolerance\n")]));
-        assert!(e.contains("validator flags") && e.contains("needs a value"), "{e}");
+        let e = load_err(&with(&[(
+            "problem.yaml",
+            "validator_flags: float_tolerance\n",
+        )]));
+        assert!(
+            e.contains("validator flags") && e.contains("needs a value"),
+            "{e}"
+        );
         let e = load_err(&with(&[("problem.yaml", "validation: custom\n")]));
-        assert!(e.contains("validation") && e.contains("custom validator"), "{e}");
+        assert!(
+            e.contains("validation") && e.contains("custom validator"),
+            "{e}"
+        );
         let e = load_err(&with(&[("problem.yaml", ":\n  - [\n")]));
         assert!(e.contains("problem.yaml"), "{e}");
         let e = load_err(&[("problem.yaml", ""), ("data/secret/1.in", "")]);
@@ -1028,49 +1386,81 @@ pub(crate) mod tests {
         assert!(e.contains("problem.yaml") && e.contains("missing"), "{e}");
         let e = load_err(&with(&[("problem.yaml", ""), (".timelimit", "soon")]));
         assert!(e.contains(".timelimit"), "{e}");
-        let e = load_err(&with(&[("problem.yaml", ""), ("data/secret/testdata.yaml", "grading: custom\n")]));
+        let e = load_err(&with(&[
+            ("problem.yaml", ""),
+            ("data/secret/testdata.yaml", "grading: custom\n"),
+        ]));
         assert!(e.contains("testdata.yaml") && e.contains("grading"), "{e}");
-        let e = load_err(&with(&[("problem.yaml", ""), ("output_validators/a/a.cpp", ""), ("checker/c.cpp", "")]));
+        let e = load_err(&with(&[
+            ("problem.yaml", ""),
+            ("output_validators/a/a.cpp", ""),
+            ("checker/c.cpp", ""),
+        ]));
         assert!(e.contains("keep one"), "{e}");
     }
 
     #[test]
     fn testlib_checker_is_found_by_convention() {
-        let d = package(&[("problem.yaml", ""), ("check.cpp", ""), ("data/secret/1.in", ""), ("data/secret/1.ans", "")]);
+        let d = package(&[
+            ("problem.yaml", ""),
+            ("check.cpp", ""),
+            ("data/secret/1.in", ""),
+            ("data/secret/1.ans", ""),
+        ]);
         let p = Problem::load(d.path()).unwrap();
-        assert!(matches!(&p.checker, Checker::Program { protocol: Protocol::Testlib, path } if path.ends_with("check.cpp")));
+        assert!(
+            matches!(&p.checker, Checker::Program { protocol: Protocol::Testlib, path } if path.ends_with("check.cpp"))
+        );
         assert!(p.tests[0].default_flags.is_none());
     }
 
     #[test]
     fn modern_scoring_groups() {
         let d = package(&[
-            ("problem.yaml", "problem_format_version: 2025-09\nname: S\nuuid: u\ntype: scoring\n"),
-            ("data/sample/1.in", ""), ("data/sample/1.ans", ""),
+            (
+                "problem.yaml",
+                "problem_format_version: 2025-09\nname: S\nuuid: u\ntype: scoring\n",
+            ),
+            ("data/sample/1.in", ""),
+            ("data/sample/1.ans", ""),
             ("data/secret/g1/test_group.yaml", "max_score: 30\n"),
-            ("data/secret/g1/1.in", ""), ("data/secret/g1/1.ans", ""),
-            ("data/secret/g2/test_group.yaml", "max_score: 70\nscore_aggregation: sum\nrequire_pass: [secret/g1]\n"),
-            ("data/secret/g2/1.in", ""), ("data/secret/g2/1.ans", ""),
-            ("data/secret/g2/2.in", ""), ("data/secret/g2/2.ans", ""),
+            ("data/secret/g1/1.in", ""),
+            ("data/secret/g1/1.ans", ""),
+            (
+                "data/secret/g2/test_group.yaml",
+                "max_score: 70\nscore_aggregation: sum\nrequire_pass: [secret/g1]\n",
+            ),
+            ("data/secret/g2/1.in", ""),
+            ("data/secret/g2/1.ans", ""),
+            ("data/secret/g2/2.in", ""),
+            ("data/secret/g2/2.ans", ""),
         ]);
         let p = Problem::load(d.path()).unwrap();
         let s = p.secret().unwrap();
         assert_eq!(s.modern.as_ref().unwrap().max_score, Some(100.0));
-        let Node::Group(g2) = &s.children[1] else { panic!() };
+        let Node::Group(g2) = &s.children[1] else {
+            panic!()
+        };
         let m = g2.modern.as_ref().unwrap();
         assert_eq!((m.max_score, m.aggregation), (Some(70.0), Aggregation::Sum));
         assert_eq!(m.require_pass, ["secret/g1"]);
         // A bounded secret needs bounded groups.
         let e = load_err(&[
-            ("problem.yaml", "problem_format_version: 2025-09\ntype: scoring\n"),
-            ("data/secret/g1/1.in", ""), ("data/secret/g1/1.ans", ""),
+            (
+                "problem.yaml",
+                "problem_format_version: 2025-09\ntype: scoring\n",
+            ),
+            ("data/secret/g1/1.in", ""),
+            ("data/secret/g1/1.ans", ""),
         ]);
         assert!(e.contains("max_score"), "{e}");
         // Groups and tests directly in secret are not allowed together.
         let e = load_err(&[
             ("problem.yaml", "problem_format_version: 2025-09\n"),
-            ("data/secret/g1/1.in", ""), ("data/secret/g1/1.ans", ""),
-            ("data/secret/2.in", ""), ("data/secret/2.ans", ""),
+            ("data/secret/g1/1.in", ""),
+            ("data/secret/g1/1.ans", ""),
+            ("data/secret/2.in", ""),
+            ("data/secret/2.ans", ""),
         ]);
         assert!(e.contains("both test cases and test groups"), "{e}");
     }
@@ -1080,13 +1470,19 @@ pub(crate) mod tests {
         let d = package(&[
             ("problem.yaml", "type: scoring\n"),
             ("data/testdata.yaml", "grader_flags: ignore_sample\n"),
-            ("data/secret/testdata.yaml", "on_reject: continue\naccept_score: 5\nrange: 0 +inf\n"),
-            ("data/secret/g/1.in", ""), ("data/secret/g/1.ans", ""),
+            (
+                "data/secret/testdata.yaml",
+                "on_reject: continue\naccept_score: 5\nrange: 0 +inf\n",
+            ),
+            ("data/secret/g/1.in", ""),
+            ("data/secret/g/1.ans", ""),
         ]);
         let p = Problem::load(d.path()).unwrap();
         assert_eq!(p.root.legacy.grader_flags, ["ignore_sample"]);
         let s = p.secret().unwrap();
-        let Node::Group(g) = &s.children[0] else { panic!() };
+        let Node::Group(g) = &s.children[0] else {
+            panic!()
+        };
         assert!(g.legacy.on_reject_continue);
         assert_eq!(g.legacy.accept_score, 5.0);
         assert_eq!(g.legacy.range, (0.0, f64::INFINITY));

@@ -22,7 +22,7 @@
 //! file), `{stem}` (its name without extension), `{memory_mib}` (the problem's memory
 //! limit), `{prog}` (`/prog`).
 
-use super::{JudgeError, JudgeArgs};
+use super::{JudgeArgs, JudgeError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -127,7 +127,11 @@ pub struct Profile {
 }
 
 fn perr(path: &Path, field: &str, message: impl Into<String>) -> JudgeError {
-    JudgeError::Profile { path: path.to_path_buf(), field: field.to_string(), message: message.into() }
+    JudgeError::Profile {
+        path: path.to_path_buf(),
+        field: field.to_string(),
+        message: message.into(),
+    }
 }
 
 fn check_command(path: &Path, field: &str, cmd: &[String]) -> Result<(), JudgeError> {
@@ -141,30 +145,58 @@ fn check_command(path: &Path, field: &str, cmd: &[String]) -> Result<(), JudgeEr
             let Some(j) = tail.find('}') else { break };
             let ph = &tail[..=j];
             if !PLACEHOLDERS.contains(&ph) {
-                return Err(perr(path, field, format!("unknown placeholder {ph} (known: {})", PLACEHOLDERS.join(" "))));
+                return Err(perr(
+                    path,
+                    field,
+                    format!(
+                        "unknown placeholder {ph} (known: {})",
+                        PLACEHOLDERS.join(" ")
+                    ),
+                ));
             }
             rest = &tail[j + 1..];
         }
         if arg.contains("{sources}") && arg != "{sources}" {
-            return Err(perr(path, field, "{sources} must be an argument of its own"));
+            return Err(perr(
+                path,
+                field,
+                "{sources} must be an argument of its own",
+            ));
         }
     }
     Ok(())
 }
 
-fn secs(path: &Path, field: &str, v: Option<f64>, default: Duration) -> Result<Duration, JudgeError> {
+fn secs(
+    path: &Path,
+    field: &str,
+    v: Option<f64>,
+    default: Duration,
+) -> Result<Duration, JudgeError> {
     match v {
         None => Ok(default),
         Some(x) if x.is_finite() && x > 0.0 && x < 86400.0 => Ok(Duration::from_secs_f64(x)),
-        Some(x) => Err(perr(path, field, format!("{x} is not a number of seconds in (0, 86400)"))),
+        Some(x) => Err(perr(
+            path,
+            field,
+            format!("{x} is not a number of seconds in (0, 86400)"),
+        )),
     }
 }
 
-fn positive(path: &Path, field: &str, v: Option<u64>, default: u64, unit: u64) -> Result<u64, JudgeError> {
+fn positive(
+    path: &Path,
+    field: &str,
+    v: Option<u64>,
+    default: u64,
+    unit: u64,
+) -> Result<u64, JudgeError> {
     match v {
         None => Ok(default),
         Some(0) => Err(perr(path, field, "must be > 0")),
-        Some(x) => x.checked_mul(unit).ok_or_else(|| perr(path, field, "too large")),
+        Some(x) => x
+            .checked_mul(unit)
+            .ok_or_else(|| perr(path, field, "too large")),
     }
 }
 
@@ -183,26 +215,49 @@ impl Profile {
     /// Bad TOML, an unknown key, a bad value; the error names the file and the field.
     pub fn parse(path: &Path, text: &str) -> Result<Profile, JudgeError> {
         let raw: RawProfile = toml::from_str(text).map_err(|e| {
-            let field = e.span().map(|s| format!("at byte {}", s.start)).unwrap_or_default();
+            let field = e
+                .span()
+                .map(|s| format!("at byte {}", s.start))
+                .unwrap_or_default();
             perr(path, &field, e.message().to_string())
         })?;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string();
         let name = raw.name.unwrap_or(stem);
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '+') {
-            return Err(perr(path, "name", format!("{name:?} must be non-empty [A-Za-z0-9_+-]")));
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '+')
+        {
+            return Err(perr(
+                path,
+                "name",
+                format!("{name:?} must be non-empty [A-Za-z0-9_+-]"),
+            ));
         }
         if raw.extensions.is_empty() {
             return Err(perr(path, "extensions", "must list at least one extension"));
         }
         for e in &raw.extensions {
             if e.is_empty() || e.starts_with('.') || e.contains('/') {
-                return Err(perr(path, "extensions", format!("{e:?}: give the extension without the dot")));
+                return Err(perr(
+                    path,
+                    "extensions",
+                    format!("{e:?}: give the extension without the dot"),
+                ));
             }
         }
         check_command(path, "run.command", &raw.run.command)?;
         for b in &raw.binds {
             if !b.is_absolute() {
-                return Err(perr(path, "binds", format!("{} must be absolute", b.display())));
+                return Err(perr(
+                    path,
+                    "binds",
+                    format!("{} must be absolute", b.display()),
+                ));
             }
         }
         for k in raw.env.keys() {
@@ -216,27 +271,63 @@ impl Profile {
                 check_command(path, "compile.command", &c.command)?;
                 for a in &c.artifacts {
                     if a.is_empty() || a.contains('/') || a.starts_with('.') {
-                        return Err(perr(path, "compile.artifacts", format!("{a:?} must be a plain file name")));
+                        return Err(perr(
+                            path,
+                            "compile.artifacts",
+                            format!("{a:?} must be a plain file name"),
+                        ));
                     }
                 }
                 let d = CompileLimits::default();
                 let cpu_time = secs(path, "compile.time_secs", c.time_secs, d.cpu_time)?;
                 let limits = CompileLimits {
                     cpu_time,
-                    wall_time: secs(path, "compile.wall_time_secs", c.wall_time_secs, cpu_time * 2)?,
-                    memory_bytes: positive(path, "compile.memory_mib", c.memory_mib, d.memory_bytes, 1 << 20)?,
-                    output_bytes: positive(path, "compile.output_kib", c.output_kib, d.output_bytes, 1 << 10)?,
+                    wall_time: secs(
+                        path,
+                        "compile.wall_time_secs",
+                        c.wall_time_secs,
+                        cpu_time * 2,
+                    )?,
+                    memory_bytes: positive(
+                        path,
+                        "compile.memory_mib",
+                        c.memory_mib,
+                        d.memory_bytes,
+                        1 << 20,
+                    )?,
+                    output_bytes: positive(
+                        path,
+                        "compile.output_kib",
+                        c.output_kib,
+                        d.output_bytes,
+                        1 << 10,
+                    )?,
                     pids: positive(path, "compile.pids", c.pids, d.pids, 1)?,
-                    disk_bytes: positive(path, "compile.disk_mib", c.disk_mib, d.disk_bytes, 1 << 20)?,
+                    disk_bytes: positive(
+                        path,
+                        "compile.disk_mib",
+                        c.disk_mib,
+                        d.disk_bytes,
+                        1 << 20,
+                    )?,
                 };
-                Some(Compile { command: c.command, artifacts: c.artifacts, limits, seccomp: c.seccomp })
+                Some(Compile {
+                    command: c.command,
+                    artifacts: c.artifacts,
+                    limits,
+                    seccomp: c.seccomp,
+                })
             }
         };
         let requires = match raw.requires {
             Some(r) => r,
             None => {
                 let mut r = Vec::new();
-                for cmd in compile.iter().map(|c| &c.command).chain(std::iter::once(&raw.run.command)) {
+                for cmd in compile
+                    .iter()
+                    .map(|c| &c.command)
+                    .chain(std::iter::once(&raw.run.command))
+                {
                     let bin = &cmd[0];
                     if !bin.contains('{') && !bin.starts_with(PROG_DIR) && !r.contains(bin) {
                         r.push(bin.clone());
@@ -257,7 +348,11 @@ impl Profile {
             description: raw.description.unwrap_or_else(|| name.clone()),
             name,
             path: path.to_path_buf(),
-            extensions: raw.extensions.into_iter().map(|e| e.to_ascii_lowercase()).collect(),
+            extensions: raw
+                .extensions
+                .into_iter()
+                .map(|e| e.to_ascii_lowercase())
+                .collect(),
             requires,
             binds: raw.binds,
             env: raw.env,
@@ -271,7 +366,10 @@ impl Profile {
 
     /// PATH inside the sandbox for this profile.
     pub fn search_path(&self) -> &str {
-        self.env.get("PATH").map(String::as_str).unwrap_or(DEFAULT_PATH)
+        self.env
+            .get("PATH")
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_PATH)
     }
 
     /// The environment of a run: PATH, HOME, LANG, then the profile's variables.
@@ -289,7 +387,10 @@ impl Profile {
     /// Each required binary and where it was found, looked up on the host along the
     /// sandbox's PATH (the system dirs and the profile's binds are the same paths inside).
     pub fn toolchain(&self) -> Vec<(String, Option<PathBuf>)> {
-        self.requires.iter().map(|b| (b.clone(), find_binary(b, self.search_path()))).collect()
+        self.requires
+            .iter()
+            .map(|b| (b.clone(), find_binary(b, self.search_path())))
+            .collect()
     }
 
     /// # Errors
@@ -317,12 +418,18 @@ impl Profile {
 /// Look a binary up along `path_var` (or check it directly when it has a `/`).
 pub fn find_binary(bin: &str, path_var: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    let is_exec = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    let is_exec = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
     if bin.contains('/') {
         let p = PathBuf::from(bin);
         return is_exec(&p).then_some(p);
     }
-    path_var.split(':').filter(|d| !d.is_empty()).map(|d| Path::new(d).join(bin)).find(|p| is_exec(p))
+    path_var
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(bin))
+        .find(|p| is_exec(p))
 }
 
 /// All profiles found, by name, and where the seccomp policies live.
@@ -358,7 +465,10 @@ impl ProfileSet {
         dirs.extend(extra_dirs.iter().cloned());
         let mut seccomp_dir = base.join("seccomp");
         for dir in &dirs {
-            let rd = std::fs::read_dir(dir).map_err(|source| JudgeError::ReadFile { path: dir.clone(), source })?;
+            let rd = std::fs::read_dir(dir).map_err(|source| JudgeError::ReadFile {
+                path: dir.clone(),
+                source,
+            })?;
             let mut files: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
@@ -374,7 +484,10 @@ impl ProfileSet {
             }
         }
         profiles.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(ProfileSet { profiles, seccomp_dir })
+        Ok(ProfileSet {
+            profiles,
+            seccomp_dir,
+        })
     }
 
     pub fn by_name(&self, name: &str) -> Option<&Profile> {
@@ -385,7 +498,12 @@ impl ProfileSet {
     ///
     /// # Errors
     /// Unknown `--lang`, no matching extension, or sources of several languages.
-    pub fn detect(&self, lang: Option<&str>, sources: &[PathBuf], what: &Path) -> Result<&Profile, JudgeError> {
+    pub fn detect(
+        &self,
+        lang: Option<&str>,
+        sources: &[PathBuf],
+        what: &Path,
+    ) -> Result<&Profile, JudgeError> {
         if let Some(l) = lang {
             return self.by_name(l).ok_or_else(|| JudgeError::UnknownLanguage {
                 path: what.to_path_buf(),
@@ -410,7 +528,10 @@ impl ProfileSet {
                 path: what.to_path_buf(),
                 message: format!(
                     "sources match several profiles: {}",
-                    many.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             }),
         }
@@ -439,19 +560,34 @@ pub fn profiles_command(args: &super::ProfilesArgs) -> Result<i32, JudgeError> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).unwrap_or_default()
+        );
         return Ok(0);
     }
-    println!("{:<12} {:<22} {:<26} TOOLCHAIN", "NAME", "EXTENSIONS", "DESCRIPTION");
+    println!(
+        "{:<12} {:<22} {:<26} TOOLCHAIN",
+        "NAME", "EXTENSIONS", "DESCRIPTION"
+    );
     for p in &set.profiles {
         let tc = p.toolchain();
         let status = if let Some((b, _)) = tc.iter().find(|(_, f)| f.is_none()) {
             format!("missing: {b} (not on {})", p.search_path())
         } else {
-            let list: Vec<String> = tc.iter().filter_map(|(_, f)| f.as_ref().map(|f| f.display().to_string())).collect();
+            let list: Vec<String> = tc
+                .iter()
+                .filter_map(|(_, f)| f.as_ref().map(|f| f.display().to_string()))
+                .collect();
             format!("installed ({})", list.join(", "))
         };
-        println!("{:<12} {:<22} {:<26} {}", p.name, p.extensions.join(","), p.description, status);
+        println!(
+            "{:<12} {:<22} {:<26} {}",
+            p.name,
+            p.extensions.join(","),
+            p.description,
+            status
+        );
     }
     Ok(0)
 }
@@ -496,22 +632,37 @@ mod tests {
     #[test]
     fn errors_name_file_and_field() {
         let bad = CPP.replace("time_secs = 10", "time_secs = -1");
-        let e = Profile::parse(Path::new("p/cpp.toml"), &bad).unwrap_err().to_string();
-        assert!(e.contains("p/cpp.toml") && e.contains("compile.time_secs"), "{e}");
+        let e = Profile::parse(Path::new("p/cpp.toml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p/cpp.toml") && e.contains("compile.time_secs"),
+            "{e}"
+        );
         let bad = CPP.replace("\"/prog/main\"", "\"/prog/{exe}\"");
-        let e = Profile::parse(Path::new("p/cpp.toml"), &bad).unwrap_err().to_string();
+        let e = Profile::parse(Path::new("p/cpp.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("run.command") && e.contains("{exe}"), "{e}");
         let bad = CPP.replace("pids = 4", "pids = 4\nthreads = 3");
-        let e = Profile::parse(Path::new("p/cpp.toml"), &bad).unwrap_err().to_string();
+        let e = Profile::parse(Path::new("p/cpp.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("p/cpp.toml") && e.contains("threads"), "{e}");
         let bad = CPP.replace("[\"cpp\", \"cc\"]", "[\".cpp\"]");
-        let e = Profile::parse(Path::new("p/cpp.toml"), &bad).unwrap_err().to_string();
+        let e = Profile::parse(Path::new("p/cpp.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("extensions"), "{e}");
     }
 
     #[test]
     fn seccomp_off_means_no_filter() {
-        let p = Profile::parse(Path::new("sh.toml"), "extensions=[\"sh\"]\n[run]\ncommand=[\"sh\",\"{prog}/{main}\"]\nseccomp=\"off\"\n").unwrap();
+        let p = Profile::parse(
+            Path::new("sh.toml"),
+            "extensions=[\"sh\"]\n[run]\ncommand=[\"sh\",\"{prog}/{main}\"]\nseccomp=\"off\"\n",
+        )
+        .unwrap();
         assert_eq!(p.seccomp, None);
         assert!(p.compile.is_none());
         assert_eq!(p.requires, vec!["sh".to_string()]);
@@ -525,7 +676,10 @@ mod tests {
         assert!(tc[0].1.is_some());
         assert!(tc[1].1.is_none());
         let e = p.check_toolchain().unwrap_err().to_string();
-        assert!(e.contains("\"x\"") && e.contains("surely-not-a-binary-dokeru"), "{e}");
+        assert!(
+            e.contains("\"x\"") && e.contains("surely-not-a-binary-dokeru"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -535,7 +689,10 @@ mod tests {
             assert!(set.by_name(name).is_some(), "missing profile {name}");
         }
         let src = [PathBuf::from("a.py")];
-        assert_eq!(set.detect(None, &src, Path::new("a.py")).unwrap().name, "python3");
+        assert_eq!(
+            set.detect(None, &src, Path::new("a.py")).unwrap().name,
+            "python3"
+        );
         let mixed = [PathBuf::from("a.c"), PathBuf::from("b.cpp")];
         assert!(set.detect(None, &mixed, Path::new("d")).is_err());
         assert!(set.detect(Some("cobol"), &src, Path::new("a.py")).is_err());

@@ -68,7 +68,10 @@ impl Text {
     pub fn from_bytes(bytes: &[u8], already_truncated: bool, max: usize) -> Text {
         let cut = bytes.len() > max;
         let b = &bytes[..bytes.len().min(max)];
-        Text { text: String::from_utf8_lossy(b).into_owned(), truncated: cut || already_truncated }
+        Text {
+            text: String::from_utf8_lossy(b).into_owned(),
+            truncated: cut || already_truncated,
+        }
     }
 }
 
@@ -163,7 +166,10 @@ pub struct Report {
 
 impl Totals {
     pub fn of(tests: &[TestReport], total: usize) -> Totals {
-        let mut t = Totals { tests: total, ..Totals::default() };
+        let mut t = Totals {
+            tests: total,
+            ..Totals::default()
+        };
         for r in tests {
             t.run += 1;
             if r.verdict == Verdict::Accepted {
@@ -201,7 +207,11 @@ mod tests {
             name: "secret/1".into(),
             verdict: Verdict::WrongAnswer,
             run: RunFields::from_outcome(Status::Ok, &o),
-            checker: Some(CheckerReport { verdict: Verdict::WrongAnswer, message: "token 1".into(), run: None }),
+            checker: Some(CheckerReport {
+                verdict: Verdict::WrongAnswer,
+                message: "token 1".into(),
+                run: None,
+            }),
             interactor: None,
             score: None,
             score_multiplier: None,
@@ -209,7 +219,17 @@ mod tests {
             judge_error: None,
         };
         let v = serde_json::to_value(&t).unwrap();
-        for k in ["name", "verdict", "status", "cpu_time_ms", "wall_time_ms", "memory_peak_bytes", "exit_code", "signal", "checker"] {
+        for k in [
+            "name",
+            "verdict",
+            "status",
+            "cpu_time_ms",
+            "wall_time_ms",
+            "memory_peak_bytes",
+            "exit_code",
+            "signal",
+            "checker",
+        ] {
             assert!(v.get(k).is_some(), "missing {k}: {v}");
         }
         assert_eq!(v["checker"]["message"], "token 1");

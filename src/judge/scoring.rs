@@ -66,7 +66,12 @@ impl Modern<'_> {
     fn all_accepted(&self, g: &Group) -> bool {
         let mut t = Vec::new();
         tests_of(g, &mut t);
-        t.iter().all(|i| self.results.get(*i).and_then(|r| r.as_ref()).is_some_and(|r| r.verdict == Verdict::Accepted))
+        t.iter().all(|i| {
+            self.results
+                .get(*i)
+                .and_then(|r| r.as_ref())
+                .is_some_and(|r| r.verdict == Verdict::Accepted)
+        })
     }
 
     fn fail(&mut self, msg: String) {
@@ -76,24 +81,32 @@ impl Modern<'_> {
     }
 
     fn test_score(&mut self, name: &str, i: usize, max: Option<f64>) -> f64 {
-        let Some(r) = self.results.get(i).and_then(|r| r.as_ref()) else { return 0.0 };
+        let Some(r) = self.results.get(i).and_then(|r| r.as_ref()) else {
+            return 0.0;
+        };
         if r.verdict != Verdict::Accepted {
             return 0.0;
         }
         match (r.score, r.multiplier, max) {
             (_, Some(m), Some(max)) => m * max,
             (_, Some(_), None) => {
-                self.fail(format!("{name}: score_multiplier.txt in an unbounded group"));
+                self.fail(format!(
+                    "{name}: score_multiplier.txt in an unbounded group"
+                ));
                 0.0
             }
             (Some(s), None, Some(max)) if s > max + 1e-9 => {
-                self.fail(format!("{name}: score {s} exceeds the test's maximum {max}"));
+                self.fail(format!(
+                    "{name}: score {s} exceeds the test's maximum {max}"
+                ));
                 0.0
             }
             (Some(s), None, _) => s,
             (None, None, Some(max)) => max,
             (None, None, None) => {
-                self.fail(format!("{name}: accepted in an unbounded group without score.txt"));
+                self.fail(format!(
+                    "{name}: accepted in an unbounded group without score.txt"
+                ));
                 0.0
             }
         }
@@ -101,11 +114,21 @@ impl Modern<'_> {
 
     /// Score of `secret` or a group under it.
     fn group(&mut self, g: &Group) -> f64 {
-        let Some(m) = g.modern.clone() else { return 0.0 };
+        let Some(m) = g.modern.clone() else {
+            return 0.0;
+        };
         for r in &m.require_pass {
-            let ok = self.passed.iter().find(|(n, _)| n == r).is_some_and(|(_, p)| *p);
+            let ok = self
+                .passed
+                .iter()
+                .find(|(n, _)| n == r)
+                .is_some_and(|(_, p)| *p);
             if !ok {
-                self.groups.push(GroupScore { group: g.name.clone(), score: 0.0, max_score: m.max_score });
+                self.groups.push(GroupScore {
+                    group: g.name.clone(),
+                    score: 0.0,
+                    max_score: m.max_score,
+                });
                 return 0.0;
             }
         }
@@ -115,7 +138,11 @@ impl Modern<'_> {
             Aggregation::Min | Aggregation::PassFail => m.max_score,
         };
         let score = if m.aggregation == Aggregation::PassFail {
-            if self.all_accepted(g) { m.max_score.unwrap_or(0.0) } else { 0.0 }
+            if self.all_accepted(g) {
+                m.max_score.unwrap_or(0.0)
+            } else {
+                0.0
+            }
         } else {
             let mut scores = Vec::new();
             for c in &g.children {
@@ -140,22 +167,38 @@ impl Modern<'_> {
             }
             match m.aggregation {
                 Aggregation::Sum => scores.iter().sum(),
-                _ => scores.iter().copied().fold(f64::INFINITY, f64::min).min(m.max_score.unwrap_or(f64::INFINITY)),
+                _ => scores
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min)
+                    .min(m.max_score.unwrap_or(f64::INFINITY)),
             }
         };
         let score = if score.is_finite() { score } else { 0.0 };
         if let Some(max) = m.max_score
             && score > max + 1e-6
         {
-            self.fail(format!("group {} scored {score} over its max_score {max}", g.name));
+            self.fail(format!(
+                "group {} scored {score} over its max_score {max}",
+                g.name
+            ));
         }
-        self.groups.push(GroupScore { group: g.name.clone(), score, max_score: m.max_score });
+        self.groups.push(GroupScore {
+            group: g.name.clone(),
+            score,
+            max_score: m.max_score,
+        });
         score
     }
 }
 
 fn modern(problem: &Problem, results: &[Option<TestResult>]) -> Score {
-    let mut st = Modern { results, groups: Vec::new(), error: None, passed: Vec::new() };
+    let mut st = Modern {
+        results,
+        groups: Vec::new(),
+        error: None,
+        passed: Vec::new(),
+    };
     // Pass state of sample and of each group, for require_pass.
     for c in &problem.root.children {
         if let Node::Group(g) = c {
@@ -170,11 +213,21 @@ fn modern(problem: &Problem, results: &[Option<TestResult>]) -> Score {
         }
     }
     let Some(secret) = problem.secret() else {
-        return Score { score: 0.0, max_score: None, groups: Vec::new(), judge_error: None };
+        return Score {
+            score: 0.0,
+            max_score: None,
+            groups: Vec::new(),
+            judge_error: None,
+        };
     };
     let total = st.group(secret);
     let max = secret.modern.as_ref().and_then(|m| m.max_score);
-    Score { score: total, max_score: max, groups: st.groups, judge_error: st.error }
+    Score {
+        score: total,
+        max_score: max,
+        groups: st.groups,
+        judge_error: st.error,
+    }
 }
 
 // ---------- legacy default grader ----------
@@ -188,7 +241,15 @@ struct Sub {
 /// The "worst" order of the default grader: JE, (IF), RTE, MLE, TLE, OLE, WA.
 fn worst(subs: &[Sub]) -> Verdict {
     use Verdict::*;
-    for v in [JudgeError, CompileError, RunTimeError, MemoryLimitExceeded, TimeLimitExceeded, OutputLimitExceeded, WrongAnswer] {
+    for v in [
+        JudgeError,
+        CompileError,
+        RunTimeError,
+        MemoryLimitExceeded,
+        TimeLimitExceeded,
+        OutputLimitExceeded,
+        WrongAnswer,
+    ] {
         if subs.iter().any(|s| s.verdict == v) {
             return v;
         }
@@ -210,15 +271,25 @@ fn grade(flags: &[String], subs: &[Sub], is_root: bool) -> Sub {
             _ => {}
         }
     }
-    let subs: &[Sub] = if ignore_sample && subs.len() >= 2 { &subs[1..] } else { subs };
+    let subs: &[Sub] = if ignore_sample && subs.len() >= 2 {
+        &subs[1..]
+    } else {
+        subs
+    };
     if subs.is_empty() {
-        return Sub { verdict: Verdict::Accepted, score: 0.0 };
+        return Sub {
+            verdict: Verdict::Accepted,
+            score: 0.0,
+        };
     }
     let all_ac = subs.iter().all(|s| s.verdict == Verdict::Accepted);
     let mut verdict = match verdict_mode {
         "always_accept" => Verdict::Accepted,
         _ if all_ac => Verdict::Accepted,
-        "first_error" => subs.iter().find(|s| s.verdict != Verdict::Accepted).map_or(Verdict::Accepted, |s| s.verdict),
+        "first_error" => subs
+            .iter()
+            .find(|s| s.verdict != Verdict::Accepted)
+            .map_or(Verdict::Accepted, |s| s.verdict),
         _ => worst(subs),
     };
     if any && subs.iter().any(|s| s.verdict == Verdict::Accepted) {
@@ -234,13 +305,24 @@ fn grade(flags: &[String], subs: &[Sub], is_root: bool) -> Sub {
     Sub { verdict, score }
 }
 
-fn legacy_group(g: &Group, results: &[Option<TestResult>], out: &mut Vec<GroupScore>, is_root: bool) -> Sub {
+fn legacy_group(
+    g: &Group,
+    results: &[Option<TestResult>],
+    out: &mut Vec<GroupScore>,
+    is_root: bool,
+) -> Sub {
     let mut subs = Vec::new();
     for c in &g.children {
         let s = match c {
             Node::Test(i) => match results.get(*i).and_then(|r| r.as_ref()) {
-                Some(r) if r.verdict == Verdict::Accepted => Sub { verdict: r.verdict, score: r.score.unwrap_or(g.legacy.accept_score) },
-                Some(r) => Sub { verdict: r.verdict, score: g.legacy.reject_score },
+                Some(r) if r.verdict == Verdict::Accepted => Sub {
+                    verdict: r.verdict,
+                    score: r.score.unwrap_or(g.legacy.accept_score),
+                },
+                Some(r) => Sub {
+                    verdict: r.verdict,
+                    score: g.legacy.reject_score,
+                },
                 None => break,
             },
             Node::Group(sub) => legacy_group(sub, results, out, false),
@@ -258,7 +340,15 @@ fn legacy_group(g: &Group, results: &[Option<TestResult>], out: &mut Vec<GroupSc
     if !r.score.is_finite() {
         r.score = 0.0;
     }
-    out.push(GroupScore { group: if g.name.is_empty() { "data".into() } else { g.name.clone() }, score: r.score, max_score: None });
+    out.push(GroupScore {
+        group: if g.name.is_empty() {
+            "data".into()
+        } else {
+            g.name.clone()
+        },
+        score: r.score,
+        max_score: None,
+    });
     r
 }
 
@@ -267,8 +357,17 @@ fn legacy(problem: &Problem, results: &[Option<TestResult>]) -> Score {
     let r = legacy_group(&problem.root, results, &mut groups, true);
     // "For non-Accepted results on scoring problems, the score provided by the grader
     // will always be ignored."
-    let score = if r.verdict == Verdict::Accepted { r.score } else { 0.0 };
-    Score { score, max_score: None, groups, judge_error: None }
+    let score = if r.verdict == Verdict::Accepted {
+        r.score
+    } else {
+        0.0
+    };
+    Score {
+        score,
+        max_score: None,
+        groups,
+        judge_error: None,
+    }
 }
 
 #[cfg(test)]
@@ -277,21 +376,36 @@ mod tests {
     use crate::judge::problem::tests::package;
 
     fn res(v: Verdict) -> Option<TestResult> {
-        Some(TestResult { verdict: v, score: None, multiplier: None })
+        Some(TestResult {
+            verdict: v,
+            score: None,
+            multiplier: None,
+        })
     }
     const AC: Verdict = Verdict::Accepted;
     const WA: Verdict = Verdict::WrongAnswer;
 
     fn modern_problem() -> (tempfile::TempDir, Problem) {
         let d = package(&[
-            ("problem.yaml", "problem_format_version: 2025-09\nname: S\nuuid: u\ntype: scoring\n"),
-            ("data/sample/1.in", ""), ("data/sample/1.ans", ""),
+            (
+                "problem.yaml",
+                "problem_format_version: 2025-09\nname: S\nuuid: u\ntype: scoring\n",
+            ),
+            ("data/sample/1.in", ""),
+            ("data/sample/1.ans", ""),
             ("data/secret/g1/test_group.yaml", "max_score: 30\n"),
-            ("data/secret/g1/1.in", ""), ("data/secret/g1/1.ans", ""),
-            ("data/secret/g1/2.in", ""), ("data/secret/g1/2.ans", ""),
-            ("data/secret/g2/test_group.yaml", "max_score: 70\nscore_aggregation: sum\nrequire_pass: secret/g1\n"),
-            ("data/secret/g2/1.in", ""), ("data/secret/g2/1.ans", ""),
-            ("data/secret/g2/2.in", ""), ("data/secret/g2/2.ans", ""),
+            ("data/secret/g1/1.in", ""),
+            ("data/secret/g1/1.ans", ""),
+            ("data/secret/g1/2.in", ""),
+            ("data/secret/g1/2.ans", ""),
+            (
+                "data/secret/g2/test_group.yaml",
+                "max_score: 70\nscore_aggregation: sum\nrequire_pass: secret/g1\n",
+            ),
+            ("data/secret/g2/1.in", ""),
+            ("data/secret/g2/1.ans", ""),
+            ("data/secret/g2/2.in", ""),
+            ("data/secret/g2/2.ans", ""),
         ]);
         let p = Problem::load(d.path()).unwrap();
         (d, p)
@@ -319,11 +433,23 @@ mod tests {
     fn modern_score_files() {
         let (_d, p) = modern_problem();
         let mut r = vec![res(AC), res(AC), res(AC), res(AC), res(AC)];
-        r[3] = Some(TestResult { verdict: AC, score: None, multiplier: Some(0.5) });
+        r[3] = Some(TestResult {
+            verdict: AC,
+            score: None,
+            multiplier: Some(0.5),
+        });
         assert_eq!(score(&p, &r).score, 30.0 + 17.5 + 35.0);
-        r[3] = Some(TestResult { verdict: AC, score: Some(10.0), multiplier: None });
+        r[3] = Some(TestResult {
+            verdict: AC,
+            score: Some(10.0),
+            multiplier: None,
+        });
         assert_eq!(score(&p, &r).score, 30.0 + 10.0 + 35.0);
-        r[3] = Some(TestResult { verdict: AC, score: Some(50.0), multiplier: None });
+        r[3] = Some(TestResult {
+            verdict: AC,
+            score: Some(50.0),
+            multiplier: None,
+        });
         assert!(score(&p, &r).judge_error.is_some(), "over the test maximum");
     }
 
@@ -331,19 +457,43 @@ mod tests {
     fn legacy_default_grader() {
         let d = package(&[
             ("problem.yaml", "type: scoring\n"),
-            ("data/testdata.yaml", "grader_flags: ignore_sample\non_reject: continue\n"),
-            ("data/sample/1.in", ""), ("data/sample/1.ans", ""),
-            ("data/secret/testdata.yaml", "on_reject: continue\naccept_if_any_accepted: x\n"),
-            ("data/secret/1.in", ""), ("data/secret/1.ans", ""),
-            ("data/secret/2.in", ""), ("data/secret/2.ans", ""),
+            (
+                "data/testdata.yaml",
+                "grader_flags: ignore_sample\non_reject: continue\n",
+            ),
+            ("data/sample/1.in", ""),
+            ("data/sample/1.ans", ""),
+            (
+                "data/secret/testdata.yaml",
+                "on_reject: continue\naccept_if_any_accepted: x\n",
+            ),
+            ("data/secret/1.in", ""),
+            ("data/secret/1.ans", ""),
+            ("data/secret/2.in", ""),
+            ("data/secret/2.ans", ""),
         ]);
         // testdata.yaml with an unknown key is an error.
         assert!(Problem::load(d.path()).is_err());
-        std::fs::write(d.path().join("data/secret/testdata.yaml"), "on_reject: continue\ngrader_flags: accept_if_any_accepted\naccept_score: 25\n").unwrap();
+        std::fs::write(
+            d.path().join("data/secret/testdata.yaml"),
+            "on_reject: continue\ngrader_flags: accept_if_any_accepted\naccept_score: 25\n",
+        )
+        .unwrap();
         let p = Problem::load(d.path()).unwrap();
         let s = score(&p, &[res(WA), res(AC), res(WA)]);
         assert_eq!(s.score, 25.0);
-        let s = score(&p, &[res(AC), res(AC), Some(TestResult { verdict: AC, score: Some(3.0), multiplier: None })]);
+        let s = score(
+            &p,
+            &[
+                res(AC),
+                res(AC),
+                Some(TestResult {
+                    verdict: AC,
+                    score: Some(3.0),
+                    multiplier: None,
+                }),
+            ],
+        );
         assert_eq!(s.score, 28.0);
         // Not accepted at the root: the score is ignored.
         let s = score(&p, &[res(AC), res(WA), res(WA)]);
@@ -352,9 +502,26 @@ mod tests {
 
     #[test]
     fn worst_error_order() {
-        let s = |v| Sub { verdict: v, score: 0.0 };
-        assert_eq!(worst(&[s(WA), s(Verdict::TimeLimitExceeded)]), Verdict::TimeLimitExceeded);
-        assert_eq!(worst(&[s(Verdict::TimeLimitExceeded), s(Verdict::RunTimeError)]), Verdict::RunTimeError);
-        assert_eq!(grade(&["first_error".into()], &[s(WA), s(Verdict::RunTimeError)], false).verdict, WA);
+        let s = |v| Sub {
+            verdict: v,
+            score: 0.0,
+        };
+        assert_eq!(
+            worst(&[s(WA), s(Verdict::TimeLimitExceeded)]),
+            Verdict::TimeLimitExceeded
+        );
+        assert_eq!(
+            worst(&[s(Verdict::TimeLimitExceeded), s(Verdict::RunTimeError)]),
+            Verdict::RunTimeError
+        );
+        assert_eq!(
+            grade(
+                &["first_error".into()],
+                &[s(WA), s(Verdict::RunTimeError)],
+                false
+            )
+            .verdict,
+            WA
+        );
     }
 }

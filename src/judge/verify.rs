@@ -20,7 +20,10 @@ pub fn folder_accepts(folder: &str, v: Verdict, score_below_max: bool) -> Option
         "wrong_answer" => v == Verdict::WrongAnswer,
         "time_limit_exceeded" => v == Verdict::TimeLimitExceeded,
         "run_time_error" => v.format_code() == "RTE",
-        "rejected" => !matches!(v, Verdict::Accepted | Verdict::JudgeError | Verdict::CompileError),
+        "rejected" => !matches!(
+            v,
+            Verdict::Accepted | Verdict::JudgeError | Verdict::CompileError
+        ),
         "brute_force" => matches!(v, Verdict::TimeLimitExceeded) || v.format_code() == "RTE",
         "memory_limit_exceeded" => v == Verdict::MemoryLimitExceeded,
         "output_limit_exceeded" => v == Verdict::OutputLimitExceeded,
@@ -53,18 +56,36 @@ struct Entry {
 fn submissions(dir: &Path) -> Result<Vec<Entry>, JudgeError> {
     let root = dir.join("submissions");
     let mut v = Vec::new();
-    let Ok(rd) = std::fs::read_dir(&root) else { return Ok(v) };
-    let mut folders: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    let Ok(rd) = std::fs::read_dir(&root) else {
+        return Ok(v);
+    };
+    let mut folders: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
     folders.sort();
     for f in folders {
-        let folder = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let rd = std::fs::read_dir(&f).map_err(|source| JudgeError::ReadFile { path: f.clone(), source })?;
+        let folder = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let rd = std::fs::read_dir(&f).map_err(|source| JudgeError::ReadFile {
+            path: f.clone(),
+            source,
+        })?;
         let mut subs: Vec<PathBuf> = rd
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.')))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| !n.starts_with('.'))
+            })
             .collect();
         subs.sort();
-        v.extend(subs.into_iter().map(|path| Entry { folder: folder.clone(), path }));
+        v.extend(subs.into_iter().map(|path| Entry {
+            folder: folder.clone(),
+            path,
+        }));
     }
     Ok(v)
 }
@@ -82,7 +103,13 @@ fn verify_one(dir: &Path, args: &VerifyArgs, profiles: &ProfileSet) -> Result<us
     // Without a time limit, accepted submissions first run under a generous probe limit.
     let probe = derive.then_some(10.0);
     let mut settings = Settings::new(&problem, probe, None, args.jobs, false, &mut warnings)?;
-    let mut ctx = Context::new(problem, profiles.clone(), Sandboxes::new(profiles.seccomp_dir.clone()), settings.clone(), warnings)?;
+    let mut ctx = Context::new(
+        problem,
+        profiles.clone(),
+        Sandboxes::new(profiles.seccomp_dir.clone()),
+        settings.clone(),
+        warnings,
+    )?;
     let mut results: Vec<(usize, Report)> = Vec::new();
     let mut order: Vec<usize> = (0..entries.len()).collect();
     if derive {
@@ -92,17 +119,28 @@ fn verify_one(dir: &Path, args: &VerifyArgs, profiles: &ProfileSet) -> Result<us
     for i in order {
         let e = &entries[i];
         if derive && !derived && e.folder != "accepted" {
-            let slowest = results.iter().map(|(_, r)| max_cpu_s(r)).fold(0.0, f64::max);
+            let slowest = results
+                .iter()
+                .map(|(_, r)| max_cpu_s(r))
+                .fold(0.0, f64::max);
             let tl = derive_time_limit(&ctx.problem, slowest);
-            println!("{}: time limit derived from accepted submissions: {tl} s (slowest {slowest:.3} s)", dir.display());
+            println!(
+                "{}: time limit derived from accepted submissions: {tl} s (slowest {slowest:.3} s)",
+                dir.display()
+            );
             settings.time_limit = std::time::Duration::from_secs_f64(tl);
-            settings.wall_time_limit = settings.time_limit.mul_f64(1.5) + std::time::Duration::from_secs(1);
+            settings.wall_time_limit =
+                settings.time_limit.mul_f64(1.5) + std::time::Duration::from_secs(1);
             settings.time_limit_source = "derived".into();
             ctx.settings = settings.clone();
             derived = true;
         }
         if folder_accepts(&e.folder, Verdict::Accepted, false).is_none() {
-            println!("  skip {} (unknown folder {:?})", e.path.display(), e.folder);
+            println!(
+                "  skip {} (unknown folder {:?})",
+                e.path.display(),
+                e.folder
+            );
             continue;
         }
         let r = match ctx.judge(&e.path, None, i) {
@@ -119,7 +157,10 @@ fn verify_one(dir: &Path, args: &VerifyArgs, profiles: &ProfileSet) -> Result<us
     println!("{} ({} submissions)", dir.display(), results.len());
     for (i, r) in &results {
         let e = &entries[*i];
-        let below = r.score.as_ref().is_some_and(|s| s.max_score.is_some_and(|m| s.score < m - 1e-9));
+        let below = r
+            .score
+            .as_ref()
+            .is_some_and(|s| s.max_score.is_some_and(|m| s.score < m - 1e-9));
         let ok = folder_accepts(&e.folder, r.verdict, below).unwrap_or(false);
         if !ok {
             mismatches += 1;
@@ -132,7 +173,10 @@ fn verify_one(dir: &Path, args: &VerifyArgs, profiles: &ProfileSet) -> Result<us
                 e.folder,
                 r.verdict.as_str(),
                 r.totals.max_cpu_time_ms,
-                r.score.as_ref().map(|s| format!("  score {}", s.score)).unwrap_or_default()
+                r.score
+                    .as_ref()
+                    .map(|s| format!("  score {}", s.score))
+                    .unwrap_or_default()
             );
             if !ok {
                 println!("           {}", r.message);
@@ -157,7 +201,10 @@ fn error_report(ctx: &Context, path: &Path) -> Report {
             output_limit_bytes: 0,
             checker: String::new(),
         },
-        submission: super::report::SubmissionInfo { path: path.display().to_string(), files: Vec::new() },
+        submission: super::report::SubmissionInfo {
+            path: path.display().to_string(),
+            files: Vec::new(),
+        },
         language: String::new(),
         verdict: Verdict::JudgeError,
         compile: None,
@@ -195,23 +242,46 @@ mod tests {
 
     #[test]
     fn folders_and_the_formats_rte() {
-        assert_eq!(folder_accepts("run_time_error", Verdict::MemoryLimitExceeded, false), Some(true));
-        assert_eq!(folder_accepts("run_time_error", Verdict::OutputLimitExceeded, false), Some(true));
-        assert_eq!(folder_accepts("memory_limit_exceeded", Verdict::RunTimeError, false), Some(false));
-        assert_eq!(folder_accepts("accepted", Verdict::Accepted, true), Some(false));
-        assert_eq!(folder_accepts("wrong_answer", Verdict::JudgeError, false), Some(false));
+        assert_eq!(
+            folder_accepts("run_time_error", Verdict::MemoryLimitExceeded, false),
+            Some(true)
+        );
+        assert_eq!(
+            folder_accepts("run_time_error", Verdict::OutputLimitExceeded, false),
+            Some(true)
+        );
+        assert_eq!(
+            folder_accepts("memory_limit_exceeded", Verdict::RunTimeError, false),
+            Some(false)
+        );
+        assert_eq!(
+            folder_accepts("accepted", Verdict::Accepted, true),
+            Some(false)
+        );
+        assert_eq!(
+            folder_accepts("wrong_answer", Verdict::JudgeError, false),
+            Some(false)
+        );
         assert_eq!(folder_accepts("misc", Verdict::Accepted, false), None);
     }
 
     #[test]
     fn time_limit_derivation() {
-        let d = package(&[("problem.yaml", ""), ("data/secret/1.in", ""), ("data/secret/1.ans", "")]);
+        let d = package(&[
+            ("problem.yaml", ""),
+            ("data/secret/1.in", ""),
+            ("data/secret/1.ans", ""),
+        ]);
         let p = Problem::load(d.path()).unwrap();
         assert_eq!(derive_time_limit(&p, 0.05), 1.0);
         assert_eq!(derive_time_limit(&p, 0.5), 3.0);
         let d = package(&[
-            ("problem.yaml", "problem_format_version: 2025-09\nlimits:\n  time_resolution: 0.5\n"),
-            ("data/secret/1.in", ""), ("data/secret/1.ans", ""),
+            (
+                "problem.yaml",
+                "problem_format_version: 2025-09\nlimits:\n  time_resolution: 0.5\n",
+            ),
+            ("data/secret/1.in", ""),
+            ("data/secret/1.ans", ""),
         ]);
         let p = Problem::load(d.path()).unwrap();
         assert_eq!(derive_time_limit(&p, 0.3), 1.0);
@@ -229,13 +299,27 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("judges");
         let profiles = ProfileSet::load(&[]).unwrap();
         let mut checked = 0;
-        for name in ["hello", "average", "squares", "permutation", "guess", "subtasks"] {
+        for name in [
+            "hello",
+            "average",
+            "squares",
+            "permutation",
+            "guess",
+            "subtasks",
+        ] {
             let dir = root.join(name);
             let problem = Problem::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
             let mut w = problem.warnings.clone();
             assert!(w.is_empty(), "{name}: {w:?}");
             let settings = Settings::new(&problem, None, None, Some(2), true, &mut w).unwrap();
-            let ctx = Context::new(problem, profiles.clone(), exec::fake::sandboxes(), settings, w).unwrap();
+            let ctx = Context::new(
+                problem,
+                profiles.clone(),
+                exec::fake::sandboxes(),
+                settings,
+                w,
+            )
+            .unwrap();
             for (i, e) in submissions(&dir).unwrap().iter().enumerate() {
                 if !matches!(e.folder.as_str(), "accepted" | "wrong_answer") {
                     continue;
@@ -245,8 +329,17 @@ mod tests {
                     continue; // slow to compile on a shared 2-core machine; the sandbox tests run them
                 }
                 let r = ctx.judge(&e.path, None, i).unwrap();
-                let below = r.score.as_ref().is_some_and(|s| s.max_score.is_some_and(|m| s.score < m));
-                assert_eq!(folder_accepts(&e.folder, r.verdict, below), Some(true), "{}: {}", e.path.display(), serde_json::to_string_pretty(&r).unwrap());
+                let below = r
+                    .score
+                    .as_ref()
+                    .is_some_and(|s| s.max_score.is_some_and(|m| s.score < m));
+                assert_eq!(
+                    folder_accepts(&e.folder, r.verdict, below),
+                    Some(true),
+                    "{}: {}",
+                    e.path.display(),
+                    serde_json::to_string_pretty(&r).unwrap()
+                );
                 checked += 1;
             }
         }
