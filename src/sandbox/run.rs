@@ -1,6 +1,52 @@
-//! prepare -> spawn -> wait.
+//! prepare -> spawn -> wait: the parent's side of one run.
+//!
+//! # Theory of operation
+//! Processes: `dokeru` (host, this code) → `init` (pid 1 of fresh user, mount,
+//! pid, net, ipc and uts namespaces; then its own cgroup namespace) → the
+//! program (pid 2, uid 1000 inside, no capabilities, seccomp).
+//!
+//! Before the clone the parent prepares everything: the box (a detached tmpfs
+//! held by fd, see `copy.rs`), the mount plan (`rootfs.rs`), argv/envp as C
+//! strings, the compiled seccomp policy, the run's cgroup with its limits, and
+//! these fds:
+//! - sync pipe: init blocks reading it until the parent has written the uid/gid
+//!   maps and (where `CLONE_INTO_CGROUP` was not available) moved init into the
+//!   cgroup — so the program is in its cgroup before its first instruction;
+//! - error pipe (close-on-exec): a fixed-size record (step, errno, index) if a
+//!   setup step fails; end-of-file means the program was exec'd;
+//! - status pipe: init writes its own setup CPU time once the program is
+//!   forked, and the program's wait status when it ends;
+//! - stdout/stderr pipes: read here, counted against the output limit;
+//! - a socketpair over which the program sends its seccomp listener fd, on
+//!   which the parent learns the exact syscall a filter denied.
+//!
+//! Messages in order: clone → parent writes maps, joins cgroup, sends "go" →
+//! init mounts, pivots, forks the program → program drops privileges, applies
+//! seccomp, sends the listener, execs (error pipe EOF: the clock starts) →
+//! parent polls pipes, the listener, init's pidfd and the clock, enforcing the
+//! wall limit, the CPU limit (paced by the CPU left, never a fixed 100 ms poll)
+//! and the output limit by SIGKILLing init, which kills the whole pid namespace
+//! → init reports the program's status, kills what is left (kill(-1)), exits →
+//! the parent reads the cgroup's counters, copies files out of the box, and
+//! removes the cgroup. The parent owns the cgroup from creation to removal.
 
-use super::{Outcome, SandboxSpec};
+use super::cgroup::{CgroupLimits, Hierarchy, RunCgroup};
+use super::copy::BoxFs;
+use super::rootfs::{self, SANDBOX_GID, SANDBOX_UID};
+use super::spawn::{self, status_record, ChildError, ChildPlan, Rlimit, Step};
+use super::{seccomp, Captured, Enforced, Facts, Net, Outcome, Output, SandboxSpec, Stdin, Termination};
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Host uid/gid the sandbox user (uid 1000 inside) maps to.
+pub const HOST_UID: u32 = 65534;
+pub const HOST_GID: u32 = 65534;
 
 /// The sandbox could not do its job; `step` names what failed.
 #[derive(Debug, thiserror::Error)]
@@ -10,11 +56,655 @@ pub struct SandboxError {
     pub message: String,
 }
 
+impl SandboxError {
+    fn new(step: impl Into<String>, err: impl std::fmt::Display) -> SandboxError {
+        SandboxError { step: step.into(), message: err.to_string() }
+    }
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+fn fail<E: std::error::Error>(step: &'static str) -> impl Fn(E) -> SandboxError {
+    move |e| SandboxError { step: step.into(), message: chain(&e) }
+}
+
+/// Per-process state shared by all runs: the cgroup hierarchy, the new-root
+/// mountpoint, a unique prefix for cgroup names.
+struct Context {
+    hierarchy: Hierarchy,
+    root_dir: PathBuf,
+    kernel: String,
+    ident: String,
+    seq: AtomicU64,
+}
+
+static CONTEXT: OnceLock<Result<Context, SandboxError>> = OnceLock::new();
+
+fn proc_start_time(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22 (starttime); the command name in parentheses may hold spaces.
+    let rest = &s[s.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+/// Is the dokeru process that named a cgroup `run-<pid>-<start>-<seq>` still alive?
+pub fn owner_alive(name: &str) -> bool {
+    let mut it = name.split('-');
+    let (Some("run"), Some(pid), Some(start)) = (it.next(), it.next(), it.next()) else {
+        return true; // not ours by name: never touch it
+    };
+    match (pid.parse::<u32>(), start.parse::<u64>()) {
+        (Ok(pid), Ok(start)) => proc_start_time(pid) == Some(start),
+        _ => true,
+    }
+}
+
+/// Where the new root is mounted (inside each run's private mount namespace;
+/// on the host the directory stays empty).
+fn root_mountpoint() -> Result<PathBuf, SandboxError> {
+    let base = if Path::new("/run").is_dir() { PathBuf::from("/run/dokeru") } else { std::env::temp_dir().join("dokeru") };
+    let dir = base.join("root");
+    std::fs::create_dir_all(&dir).map_err(|e| SandboxError::new("create the root mountpoint", format!("{}: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+fn context() -> Result<&'static Context, SandboxError> {
+    let ctx = CONTEXT.get_or_init(|| {
+        let hierarchy = Hierarchy::detect().map_err(fail("detect cgroups"))?;
+        // Leftovers of a killed dokeru: cgroups whose owner is gone. (Boxes are
+        // fd-held tmpfs and mounts live in dead namespaces: nothing else leaks.)
+        hierarchy.sweep_stale(&owner_alive).map_err(fail("sweep stale cgroups"))?;
+        let pid = std::process::id();
+        let start = proc_start_time(pid).unwrap_or(0);
+        let kernel = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(Context { hierarchy, root_dir: root_mountpoint()?, kernel, ident: format!("run-{pid}-{start}"), seq: AtomicU64::new(0) })
+    });
+    ctx.as_ref().map_err(|e| SandboxError { step: e.step.clone(), message: e.message.clone() })
+}
+
+/// Number of CPUs the run can use at once (paces the CPU-limit checks).
+fn usable_cpus(spec: &SandboxSpec) -> u32 {
+    let host = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+    let mut n = host;
+    if let Some(list) = &spec.limits.cpus {
+        let mut count = 0;
+        for part in list.split(',') {
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            if let (Ok(a), Ok(b)) = (a.trim().parse::<u32>(), b.trim().parse::<u32>()) {
+                count += b.saturating_sub(a) + 1;
+            }
+        }
+        n = n.min(count.max(1));
+    }
+    if let Some(p) = spec.limits.cpu_percent {
+        n = n.min(p.div_ceil(100).max(1));
+    }
+    n.max(1)
+}
+
+fn cgroup_limits(spec: &SandboxSpec) -> CgroupLimits {
+    let l = &spec.limits;
+    CgroupLimits {
+        memory_max_bytes: l.memory_bytes,
+        memory_soft_bytes: l.memory_soft_bytes,
+        cpu_quota: l.cpu_percent.map(|p| (l.cpu_period_us * p as u64 / 100, l.cpu_period_us)),
+        cpu_shares: l.cpu_shares,
+        cpus: l.cpus.clone(),
+        pids_max: l.pids,
+    }
+}
+
+fn rlimits(spec: &SandboxSpec) -> Vec<Rlimit> {
+    let l = &spec.limits;
+    let mut v = vec![Rlimit { resource: libc::RLIMIT_CORE, soft: 0, hard: 0 }];
+    if let Some(t) = l.cpu_time {
+        // A backstop only: the cgroup-based check kills much sooner. SIGXCPU at
+        // the soft limit, SIGKILL at the hard one.
+        let s = t.as_secs() + 2;
+        v.push(Rlimit { resource: libc::RLIMIT_CPU, soft: s, hard: s + 1 });
+    }
+    if let Some(f) = l.fsize_bytes {
+        v.push(Rlimit { resource: libc::RLIMIT_FSIZE, soft: f, hard: f });
+    }
+    if let Some(m) = l.memory_bytes {
+        // Deep recursion is normal in contest code: let the stack grow to the
+        // memory limit (the cgroup still bounds the total).
+        v.push(Rlimit { resource: libc::RLIMIT_STACK, soft: m, hard: m });
+    }
+    v
+}
+
+fn cstring(step: &'static str, s: &str) -> Result<CString, SandboxError> {
+    CString::new(s).map_err(|_| SandboxError::new(step, format!("{s:?} contains a NUL byte")))
+}
+
+fn exec_paths(spec: &SandboxSpec) -> Result<Vec<CString>, SandboxError> {
+    let prog = &spec.argv[0];
+    if prog.contains('/') {
+        return Ok(vec![cstring("prepare argv", prog)?]);
+    }
+    let path = spec.env.iter().find(|(k, _)| k == "PATH").map_or(crate::config::run::SANDBOX_PATH, |(_, v)| v.as_str());
+    path.split(':').filter(|d| d.starts_with('/')).map(|d| cstring("prepare argv", &format!("{d}/{prog}"))).collect()
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), SandboxError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(fail("create a pipe"))
+}
+
+fn open_null(write: bool) -> Result<OwnedFd, SandboxError> {
+    let f = std::fs::OpenOptions::new().read(!write).write(write).open("/dev/null").map_err(fail("open /dev/null"))?;
+    Ok(f.into())
+}
+
+/// One output stream as the parent sees it.
+struct Stream {
+    reader: Option<File>,
+    sink: Option<File>,
+    captured: Vec<u8>,
+    truncated: bool,
+    capture: bool,
+}
+
+impl Stream {
+    /// Read what is available; returns false at EOF. `budget` is the output
+    /// limit left for both streams together.
+    fn pump(&mut self, budget: &mut Option<u64>, over: &mut bool) -> bool {
+        let Some(r) = self.reader.as_mut() else { return false };
+        let mut buf = [0u8; 65536];
+        match r.read(&mut buf) {
+            Ok(0) => {
+                self.reader = None;
+                false
+            }
+            Ok(n) => {
+                let mut keep = n;
+                if let Some(b) = budget.as_mut() {
+                    if n as u64 > *b {
+                        keep = *b as usize;
+                        *over = true;
+                        self.truncated = true;
+                    }
+                    *b -= keep as u64;
+                }
+                if let Some(s) = self.sink.as_mut() {
+                    let _ = s.write_all(&buf[..keep]);
+                }
+                if self.capture {
+                    self.captured.extend_from_slice(&buf[..keep]);
+                }
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted || e.kind() == std::io::ErrorKind::WouldBlock => true,
+            Err(_) => {
+                self.reader = None;
+                false
+            }
+        }
+    }
+}
+
+/// Prepare the child's end of an output stream and the parent's [`Stream`].
+fn output(o: Output, step: &'static str) -> Result<(OwnedFd, Stream), SandboxError> {
+    let empty = |reader, sink, capture| Stream { reader, sink, captured: Vec::new(), truncated: false, capture };
+    match o {
+        Output::Capture => {
+            let (r, w) = pipe()?;
+            Ok((w, empty(Some(File::from(r)), None, true)))
+        }
+        Output::File(path) => {
+            let f = File::create(&path).map_err(|e| SandboxError::new(step, format!("{}: {e}", path.display())))?;
+            let (r, w) = pipe()?;
+            Ok((w, empty(Some(File::from(r)), Some(f), false)))
+        }
+        Output::Fd(fd) => Ok((fd, empty(None, None, false))),
+        Output::Null => Ok((open_null(true)?, empty(None, None, false))),
+    }
+}
+
+/// Kills and reaps init and removes the cgroup on every exit path.
+struct Guard {
+    pid: Option<i32>,
+    cgroup: Option<Arc<dyn RunCgroup>>,
+}
+
+impl Guard {
+    fn kill(&self) {
+        if let Some(pid) = self.pid {
+            // SAFETY: pid is our unreaped child, so it cannot have been reused.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+
+    fn reap(&mut self) -> Option<i32> {
+        let pid = self.pid.take()?;
+        let mut status = 0;
+        loop {
+            // SAFETY: waiting for our own child.
+            let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+            if r == pid || (r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR)) {
+                return Some(status);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), SandboxError> {
+        self.kill();
+        self.reap();
+        if let Some(cg) = self.cgroup.take() {
+            cg.destroy().map_err(fail("remove the run's cgroup"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+fn write_id_maps(pid: i32) -> Result<(), SandboxError> {
+    // inside 0 = host root (only init, which sets up mounts), inside 1000 = an
+    // unprivileged host uid for the program.
+    let uid_map = format!("0 0 1\n{SANDBOX_UID} {HOST_UID} 1\n");
+    let gid_map = format!("0 0 1\n{SANDBOX_GID} {HOST_GID} 1\n");
+    std::fs::write(format!("/proc/{pid}/uid_map"), uid_map).map_err(fail("write uid_map"))?;
+    std::fs::write(format!("/proc/{pid}/gid_map"), gid_map).map_err(fail("write gid_map"))?;
+    Ok(())
+}
+
+fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) {
+    let ms = timeout.map_or(-1, |t| t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32);
+    // SAFETY: fds is a valid slice of pollfd for the call.
+    unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+}
+
+fn recv_fd(sock: RawFd) -> Option<OwnedFd> {
+    let mut byte = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    let mut cmsg = nix::cmsg_space!(RawFd);
+    let msg = nix::sys::socket::recvmsg::<()>(sock, &mut iov, Some(&mut cmsg), nix::sys::socket::MsgFlags::MSG_CMSG_CLOEXEC).ok()?;
+    for c in msg.cmsgs().ok()? {
+        if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: the kernel just installed this fd in our table for us.
+            return fds.first().map(|&fd| unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+    None
+}
+
 /// Run one program in a fresh sandbox.
 ///
 /// # Errors
 /// Any failed isolation or measurement step: nothing ran, or the run was stopped.
 pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
-    let _ = spec;
-    todo!()
+    let ctx = context()?;
+    if spec.argv.is_empty() {
+        return Err(SandboxError::new("prepare argv", "no program given"));
+    }
+    let limits = spec.limits.clone();
+
+    // --- prepare (parent) ---
+    let boxfs = BoxFs::create(limits.disk_bytes, HOST_UID, HOST_GID).map_err(fail("create the box"))?;
+    for c in &spec.copy_in {
+        boxfs.copy_in(&c.src, &c.dst, HOST_UID, HOST_GID).map_err(fail("copy into the box"))?;
+    }
+    let plan = rootfs::build_plan(&rootfs::PlanInput {
+        root: &ctx.root_dir,
+        system_binds: spec.system_binds,
+        binds: &spec.binds,
+        box_fd: boxfs.raw_fd(),
+        disk_bytes: limits.disk_bytes,
+    })
+    .map_err(fail("plan the root filesystem"))?;
+    let stdin_fd: OwnedFd = match spec.stdin {
+        Stdin::Null => open_null(false)?,
+        Stdin::File(ref p) => File::open(p).map_err(|e| SandboxError::new("open stdin", format!("{}: {e}", p.display())))?.into(),
+        Stdin::Fd(ref fd) => fd.try_clone().map_err(fail("duplicate stdin"))?,
+    };
+    let exec = exec_paths(&spec)?;
+    let cpus = usable_cpus(&spec);
+    let rl = rlimits(&spec);
+    let cg_limits = cgroup_limits(&spec);
+    let (out_w, mut out) = output(spec.stdout, "open the stdout file")?;
+    let (err_w, mut err) = output(spec.stderr, "open the stderr file")?;
+    let (sync_r, sync_w) = pipe()?;
+    let (error_r, error_w) = pipe()?;
+    let (status_r, status_w) = pipe()?;
+    let (sock_parent, sock_child) = nix::sys::socket::socketpair(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::SeqPacket,
+        None,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(fail("create the seccomp socket"))?;
+    let argv = spec.argv.iter().map(|a| cstring("prepare argv", a)).collect::<Result<Vec<_>, _>>()?;
+    let envp = spec.env.iter().map(|(k, v)| cstring("prepare the environment", &format!("{k}={v}"))).collect::<Result<Vec<_>, _>>()?;
+    let mut child = ChildPlan {
+        mounts: &plan,
+        hostname: CString::new("dokeru").expect("no NUL"),
+        loopback: spec.net == Net::Loopback,
+        exec_paths: exec,
+        argv,
+        envp,
+        argv_ptrs: Vec::new(),
+        envp_ptrs: Vec::new(),
+        rlimits: rl,
+        uid: SANDBOX_UID,
+        gid: SANDBOX_GID,
+        stdin_fd: stdin_fd.as_raw_fd(),
+        stdout_fd: out_w.as_raw_fd(),
+        stderr_fd: err_w.as_raw_fd(),
+        sync_read_fd: sync_r.as_raw_fd(),
+        error_write_fd: error_w.as_raw_fd(),
+        status_write_fd: status_w.as_raw_fd(),
+        seccomp_sock_fd: sock_child.as_raw_fd(),
+        seccomp: spec.seccomp.as_deref(),
+    };
+    child.finish();
+    let seq = ctx.seq.fetch_add(1, Ordering::Relaxed);
+    let name = format!("{}-{seq}", ctx.ident);
+    let cg: Arc<dyn RunCgroup> = Arc::from(ctx.hierarchy.create_run(&name, &cg_limits).map_err(fail("create the run's cgroup"))?);
+    let mut guard = Guard { pid: None, cgroup: Some(cg.clone()) };
+
+    // --- spawn ---
+    // SAFETY: `child` and everything it points to outlive the clone; the child
+    // only makes raw syscalls on them.
+    let spawned = unsafe { spawn::clone_init_from_parent(&child, cg.clone_into_fd()) }.map_err(fail("clone the sandbox"))?;
+    guard.pid = Some(spawned.pid);
+    // SAFETY: the kernel returned this pidfd to us (CLONE_PIDFD).
+    let pidfd = unsafe { OwnedFd::from_raw_fd(spawned.pidfd) };
+    drop((sync_r, error_w, status_w, sock_child, out_w, err_w, stdin_fd));
+    write_id_maps(spawned.pid)?;
+    if !spawned.in_cgroup {
+        cg.add_pid(spawned.pid).map_err(fail("move the sandbox into its cgroup"))?;
+    }
+    let mut sync_w = File::from(sync_w);
+    sync_w.write_all(b"g").map_err(fail("release the sandbox"))?;
+    drop(sync_w);
+
+    // --- wait for exec (error pipe EOF) or a setup failure ---
+    let mut error_r = File::from(error_r);
+    let mut rec = [0u8; ChildError::SIZE];
+    let mut got = 0;
+    loop {
+        let mut pfd = [libc::pollfd { fd: error_r.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        poll_fds(&mut pfd, Some(Duration::from_secs(30)));
+        if pfd[0].revents == 0 {
+            return Err(SandboxError::new("set up the sandbox", "no answer from the sandbox within 30 s"));
+        }
+        match error_r.read(&mut rec[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SandboxError::new("read the setup result", e)),
+        }
+        if got == rec.len() {
+            break;
+        }
+    }
+    if got > 0 {
+        let mut full = [0u8; ChildError::SIZE];
+        full[..got].copy_from_slice(&rec[..got]);
+        let e = ChildError::from_bytes(&full);
+        let step = Step::from_u32(e.step).map_or("unknown step", Step::name);
+        let mut what = step.to_owned();
+        if Step::from_u32(e.step) == Some(Step::MountOp) {
+            if let Some(op) = plan.ops.get(e.index as usize) {
+                what = format!("{step}: {}", op.describe());
+            }
+        }
+        let os = std::io::Error::from_raw_os_error(e.errno);
+        let msg = if Step::from_u32(e.step) == Some(Step::Exec) {
+            format!("{}: {os}", spec.argv[0])
+        } else {
+            os.to_string()
+        };
+        return Err(SandboxError { step: what, message: msg });
+    }
+    let started = Instant::now();
+
+    // --- monitor ---
+    let wall_deadline = limits.wall_time.map(|w| started + w);
+    let has_peak = cg.has_peak_counter();
+    let mut sampled_peak = 0u64;
+    let mut enforced = Enforced::default();
+    let mut denied: Option<String> = None;
+    let mut listener: Option<OwnedFd> = None;
+    let mut budget = limits.output_bytes;
+    let mut over_output = false;
+    let mut setup_user_us = 0u64;
+    let mut setup_sys_us = 0u64;
+    let mut program_status: Option<i32> = None;
+    let mut status_r = File::from(status_r);
+    nix::fcntl::fcntl(&status_r, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK)).map_err(fail("set up the status pipe"))?;
+    let mut status_buf: Vec<u8> = Vec::new();
+    let mut sock_parent = Some(sock_parent);
+    let mut killed = false;
+    let kill = |guard: &Guard, killed: &mut bool| {
+        if !*killed {
+            guard.kill();
+            *killed = true;
+        }
+    };
+    let read_status = |status_r: &mut File, buf: &mut Vec<u8>, program_status: &mut Option<i32>, su: &mut u64, ss: &mut u64| {
+        let mut tmp = [0u8; 64];
+        while let Ok(n) = status_r.read(&mut tmp) {
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&tmp[..n]);
+        }
+        while buf.len() >= status_record::SIZE {
+            let (tag, a, b) = status_record::decode(&buf[..status_record::SIZE]);
+            match tag {
+                status_record::SETUP_RUSAGE => {
+                    *su = a as u64;
+                    *ss = b;
+                }
+                status_record::PROGRAM_STATUS => *program_status = Some(a as i32),
+                _ => {}
+            }
+            buf.drain(..status_record::SIZE);
+        }
+    };
+    let init_exited_at: Instant;
+    loop {
+        let now = Instant::now();
+        let mut timeout: Option<Duration> = None;
+        let mut tighten = |d: Duration| timeout = Some(timeout.map_or(d, |t: Duration| t.min(d)));
+        if !killed {
+            if let Some(dl) = wall_deadline {
+                if now >= dl {
+                    enforced.wall_time = true;
+                    kill(&guard, &mut killed);
+                } else {
+                    tighten(dl - now);
+                }
+            }
+        }
+        if !killed {
+            if let Some(limit) = limits.cpu_time {
+                let total = cg.cpu_total().map_err(fail("read the cgroup's CPU time"))?;
+                let used = total.saturating_sub(Duration::from_micros(setup_user_us + setup_sys_us));
+                if used >= limit {
+                    enforced.cpu_time = true;
+                    kill(&guard, &mut killed);
+                } else {
+                    // At most `cpus` CPUs burn the rest in parallel: checking
+                    // again after rest/cpus cannot overshoot by more than the
+                    // wake-up latency, and the checks get denser near the limit.
+                    let rest = (limit - used) / cpus;
+                    tighten(rest.clamp(Duration::from_micros(500), Duration::from_millis(250)));
+                }
+            }
+        }
+        if !has_peak {
+            if let Ok(cur) = cg.memory_current() {
+                sampled_peak = sampled_peak.max(cur);
+            }
+            tighten(Duration::from_millis(5));
+        }
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(6);
+        let mut kinds: Vec<u8> = Vec::with_capacity(6);
+        let mut add = |fd: RawFd, kind: u8| {
+            fds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+            kinds.push(kind);
+        };
+        add(pidfd.as_raw_fd(), 0);
+        if let Some(r) = &out.reader {
+            add(r.as_raw_fd(), 1);
+        }
+        if let Some(r) = &err.reader {
+            add(r.as_raw_fd(), 2);
+        }
+        if let Some(s) = &sock_parent {
+            add(s.as_raw_fd(), 3);
+        }
+        if let Some(l) = &listener {
+            add(l.as_raw_fd(), 4);
+        }
+        add(status_r.as_raw_fd(), 5);
+        poll_fds(&mut fds, timeout);
+        let mut init_done = false;
+        for (p, kind) in fds.iter().zip(kinds) {
+            if p.revents == 0 {
+                continue;
+            }
+            match kind {
+                0 => init_done = true,
+                1 => {
+                    out.pump(&mut budget, &mut over_output);
+                }
+                2 => {
+                    err.pump(&mut budget, &mut over_output);
+                }
+                3 => {
+                    if let Some(fd) = sock_parent.as_ref().and_then(|s| recv_fd(s.as_raw_fd())) {
+                        listener = Some(fd);
+                    }
+                    sock_parent = None; // one listener per run; EOF or error ends it too
+                }
+                4 => {
+                    if let Some(l) = &listener {
+                        match seccomp::recv_notification(l.as_fd()) {
+                            Ok(n) => {
+                                if denied.is_none() {
+                                    denied = Some(seccomp::syscall_name(n.arch, n.nr));
+                                }
+                                kill(&guard, &mut killed);
+                            }
+                            Err(_) => listener = None, // filter gone (POLLHUP) or the task died
+                        }
+                    }
+                }
+                _ => read_status(&mut status_r, &mut status_buf, &mut program_status, &mut setup_user_us, &mut setup_sys_us),
+            }
+        }
+        if over_output && !killed {
+            enforced.output = true;
+            kill(&guard, &mut killed);
+        }
+        if init_done {
+            init_exited_at = Instant::now();
+            break;
+        }
+    }
+    guard.reap();
+    // Everything in the namespace is dead now: drain what is left in the pipes.
+    for s in [&mut out, &mut err] {
+        if let Some(r) = &s.reader {
+            let _ = nix::fcntl::fcntl(r, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        }
+        let mut rounds = 0;
+        while s.reader.is_some() && rounds < 100_000 {
+            let before = s.captured.len();
+            if !s.pump(&mut budget, &mut over_output) {
+                break;
+            }
+            if s.captured.len() == before && s.sink.is_none() {
+                break; // EAGAIN: a writer outside the namespace cannot exist; stop
+            }
+            rounds += 1;
+        }
+    }
+    if over_output && !killed {
+        enforced.output = true;
+    }
+    read_status(&mut status_r, &mut status_buf, &mut program_status, &mut setup_user_us, &mut setup_sys_us);
+
+    // --- measure ---
+    let usage = cg.cpu_usage().map_err(fail("read the cgroup's CPU time"))?;
+    let setup_user = Duration::from_micros(setup_user_us);
+    let setup_sys = Duration::from_micros(setup_sys_us);
+    let cpu_total = usage.total.saturating_sub(setup_user + setup_sys);
+    // The total is precise (scheduler nanoseconds); the user/system split is
+    // tick-sampled on some kernels and may not add up to it: keep the split's
+    // proportion, scaled to the precise total.
+    let user_raw = usage.user.saturating_sub(setup_user).as_secs_f64();
+    let sys_raw = usage.system.saturating_sub(setup_sys).as_secs_f64();
+    let (user, sys) = if user_raw + sys_raw > 0.0 {
+        let u = cpu_total.as_secs_f64() * user_raw / (user_raw + sys_raw);
+        (Duration::from_secs_f64(u), cpu_total.saturating_sub(Duration::from_secs_f64(u)))
+    } else {
+        (Duration::ZERO, cpu_total)
+    };
+    let peak = cg.memory_peak().map_err(fail("read the cgroup's peak memory"))?;
+    let (memory_peak_bytes, memory_source) = if has_peak { (peak.bytes, peak.source) } else { (sampled_peak.max(peak.bytes), "sampled:memory.current".to_owned()) };
+    let events = cg.memory_events().map_err(fail("read the cgroup's memory events"))?;
+    let termination = match program_status {
+        Some(st) if libc::WIFEXITED(st) => Termination::Exited(libc::WEXITSTATUS(st)),
+        Some(st) if libc::WIFSIGNALED(st) => Termination::Signaled(libc::WTERMSIG(st)),
+        _ => Termination::Killed,
+    };
+    // The main process was killed by a signal we sent: that is the limit, not a crash.
+    let termination = match termination {
+        Termination::Signaled(libc::SIGKILL) if killed => Termination::Killed,
+        t => t,
+    };
+    for c in &spec.copy_out {
+        let mode = 0o644;
+        if let Err(e) = boxfs.copy_out(&c.src, &c.dst, c.max_bytes, mode) {
+            // A missing or refused output file is the program's doing, not a
+            // sandbox failure: the caller sees the file is absent.
+            let _ = e;
+        }
+    }
+    guard.finish()?;
+    let facts = Facts {
+        cgroup: ctx.hierarchy.version().as_str().to_owned(),
+        cpu_time_source: "cgroup".to_owned(),
+        memory_source,
+        seccomp: spec.seccomp.as_ref().map(|p| p.name().to_owned()),
+        net: match spec.net {
+            Net::None => "none".to_owned(),
+            Net::Loopback => "loopback".to_owned(),
+        },
+        kernel: ctx.kernel.clone(),
+    };
+    Ok(Outcome {
+        termination,
+        enforced,
+        denied_syscall: denied,
+        cpu_time: cpu_total,
+        user_time: user,
+        sys_time: sys,
+        wall_time: init_exited_at.saturating_duration_since(started),
+        memory_peak_bytes,
+        oom_killed: events.oom_kills > 0,
+        memory_limit_hit: events.limit_hits > 0,
+        stdout: Captured { bytes: out.captured, truncated: out.truncated },
+        stderr: Captured { bytes: err.captured, truncated: err.truncated },
+        facts,
+        limits,
+    })
 }

@@ -1,1 +1,579 @@
-//! (work in progress)
+//! clone with the namespace flags, and the children's step-by-step setup.
+//!
+//! Everything here that runs after the clone runs in a child of a possibly
+//! multi-threaded parent: only async-signal-safe work (raw syscalls on data
+//! prepared before the clone), no allocation, no locks, no logging. A failure
+//! travels to the parent as a fixed-size [`ChildError`] record over a
+//! close-on-exec pipe; end-of-file on that pipe means the program was exec'd.
+
+use super::rootfs::{MountOp, Plan};
+use std::ffi::{c_char, CString};
+use std::os::fd::RawFd;
+use std::ptr;
+
+/// The setup step a child failed at (sent to the parent as a `u32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Step {
+    WaitForParent = 1,
+    DeathSignal,
+    UnshareCgroup,
+    MakeRootPrivate,
+    MountRoot,
+    MountOp,
+    PivotRoot,
+    DetachOldRoot,
+    RemountRootReadOnly,
+    SetHostname,
+    LoopbackUp,
+    ForkProgram,
+    Setsid,
+    RedirectStdio,
+    SetRlimit,
+    SetGroups,
+    SetGid,
+    SetUid,
+    ChdirBox,
+    CloseFds,
+    NoNewPrivs,
+    DropCapabilities,
+    Seccomp,
+    SendSeccompListener,
+    Exec,
+}
+
+impl Step {
+    pub fn from_u32(v: u32) -> Option<Step> {
+        use Step::*;
+        const ALL: [Step; 25] = [
+            WaitForParent, DeathSignal, UnshareCgroup, MakeRootPrivate, MountRoot, MountOp, PivotRoot, DetachOldRoot,
+            RemountRootReadOnly, SetHostname, LoopbackUp, ForkProgram, Setsid, RedirectStdio, SetRlimit, SetGroups,
+            SetGid, SetUid, ChdirBox, CloseFds, NoNewPrivs, DropCapabilities, Seccomp, SendSeccompListener, Exec,
+        ];
+        ALL.into_iter().find(|s| *s as u32 == v)
+    }
+
+    pub fn name(self) -> &'static str {
+        use Step::*;
+        match self {
+            WaitForParent => "wait for the parent's go",
+            DeathSignal => "set the parent-death signal",
+            UnshareCgroup => "unshare the cgroup namespace",
+            MakeRootPrivate => "make mounts private",
+            MountRoot => "mount the tmpfs root",
+            MountOp => "mount setup",
+            PivotRoot => "pivot_root",
+            DetachOldRoot => "detach the old root",
+            RemountRootReadOnly => "remount the root read-only",
+            SetHostname => "set the hostname",
+            LoopbackUp => "bring up loopback",
+            ForkProgram => "fork the program",
+            Setsid => "setsid",
+            RedirectStdio => "redirect stdin/stdout/stderr",
+            SetRlimit => "set rlimits",
+            SetGroups => "setgroups",
+            SetGid => "setresgid",
+            SetUid => "setresuid",
+            ChdirBox => "chdir /box",
+            CloseFds => "close inherited fds",
+            NoNewPrivs => "set no_new_privs",
+            DropCapabilities => "drop capabilities",
+            Seccomp => "apply the seccomp filter",
+            SendSeccompListener => "send the seccomp listener to the parent",
+            Exec => "exec the program",
+        }
+    }
+}
+
+/// A failure record: step, errno, index of the mount op (or 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildError {
+    pub step: u32,
+    pub errno: i32,
+    pub index: u32,
+}
+
+impl ChildError {
+    pub const SIZE: usize = 12;
+
+    pub fn to_bytes(self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        b[0..4].copy_from_slice(&self.step.to_ne_bytes());
+        b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
+        b[8..12].copy_from_slice(&self.index.to_ne_bytes());
+        b
+    }
+
+    pub fn from_bytes(b: &[u8; 12]) -> ChildError {
+        let w = |i: usize| [b[i], b[i + 1], b[i + 2], b[i + 3]];
+        ChildError { step: u32::from_ne_bytes(w(0)), errno: i32::from_ne_bytes(w(4)), index: u32::from_ne_bytes(w(8)) }
+    }
+}
+
+/// Messages from init to the parent on the status pipe: 16-byte records.
+pub mod status_record {
+    /// Init's own CPU use (setup), sent when the program has been forked.
+    pub const SETUP_RUSAGE: u32 = 1;
+    /// The main program's wait status, sent when it ended.
+    pub const PROGRAM_STATUS: u32 = 2;
+    pub const SIZE: usize = 16;
+
+    pub fn encode(tag: u32, a: u32, b: u64) -> [u8; SIZE] {
+        let mut r = [0u8; SIZE];
+        r[0..4].copy_from_slice(&tag.to_ne_bytes());
+        r[4..8].copy_from_slice(&a.to_ne_bytes());
+        r[8..16].copy_from_slice(&b.to_ne_bytes());
+        r
+    }
+
+    pub fn decode(r: &[u8]) -> (u32, u32, u64) {
+        let tag = u32::from_ne_bytes([r[0], r[1], r[2], r[3]]);
+        let a = u32::from_ne_bytes([r[4], r[5], r[6], r[7]]);
+        let mut b8 = [0u8; 8];
+        b8.copy_from_slice(&r[8..16]);
+        (tag, a, u64::from_ne_bytes(b8))
+    }
+}
+
+/// An rlimit to set in the program child.
+#[derive(Debug, Clone, Copy)]
+pub struct Rlimit {
+    pub resource: libc::__rlimit_resource_t,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Everything the two children need, prepared before the clone.
+pub struct ChildPlan<'a> {
+    pub mounts: &'a Plan,
+    pub hostname: CString,
+    pub loopback: bool,
+    /// Absolute candidate paths of the program inside the sandbox, tried in order.
+    pub exec_paths: Vec<CString>,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+    pub argv_ptrs: Vec<*const c_char>,
+    pub envp_ptrs: Vec<*const c_char>,
+    pub rlimits: Vec<Rlimit>,
+    pub uid: u32,
+    pub gid: u32,
+    pub stdin_fd: RawFd,
+    pub stdout_fd: RawFd,
+    pub stderr_fd: RawFd,
+    /// Read end: one byte from the parent means go (uid maps and cgroup are set).
+    pub sync_read_fd: RawFd,
+    /// Write end of the close-on-exec error pipe.
+    pub error_write_fd: RawFd,
+    /// Write end of init's status pipe.
+    pub status_write_fd: RawFd,
+    /// Our end of the socketpair that carries the seccomp listener fd.
+    pub seccomp_sock_fd: RawFd,
+    pub seccomp: Option<&'a super::seccomp::Policy>,
+}
+
+impl ChildPlan<'_> {
+    /// Fill the NULL-terminated pointer arrays (after the CStrings are in place).
+    pub fn finish(&mut self) {
+        self.argv_ptrs = self.argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(ptr::null())).collect();
+        self.envp_ptrs = self.envp.iter().map(|a| a.as_ptr()).chain(std::iter::once(ptr::null())).collect();
+    }
+}
+
+fn errno() -> i32 {
+    // SAFETY: __errno_location returns this thread's errno slot; reading it is always valid.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Report a failure to the parent and exit. Never returns.
+fn fail_in_child(plan: &ChildPlan<'_>, step: Step, err: i32, index: u32) -> ! {
+    let rec = ChildError { step: step as u32, errno: err, index }.to_bytes();
+    // SAFETY: writing a stack buffer to an fd we own; _exit is always safe here.
+    unsafe {
+        libc::write(plan.error_write_fd, rec.as_ptr().cast(), rec.len());
+        libc::_exit(127)
+    }
+}
+
+macro_rules! check {
+    ($plan:expr, $step:expr, $call:expr) => {
+        if $call < 0 {
+            fail_in_child($plan, $step, errno(), 0);
+        }
+    };
+}
+
+#[repr(C)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_PIDFD: u64 = 0x1000;
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// The namespaces every run gets (the cgroup namespace is entered by init
+/// after it sits in its cgroup, so that the namespace's root is the run's cgroup).
+pub const NAMESPACE_FLAGS: u64 = (libc::CLONE_NEWUSER
+    | libc::CLONE_NEWNS
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUTS) as u64;
+
+/// Result of [`clone_init_from_parent`].
+pub struct Spawned {
+    pub pid: i32,
+    pub pidfd: RawFd,
+    /// The child was born inside its cgroup (CLONE_INTO_CGROUP).
+    pub in_cgroup: bool,
+}
+
+/// Clone the sandbox's init with fresh namespaces; it runs [`init_in_child`].
+///
+/// # Safety
+/// `plan` must stay valid and unchanged; the caller must not hold locks the
+/// child could need (the child only makes raw syscalls).
+pub unsafe fn clone_init_from_parent(plan: &ChildPlan<'_>, cgroup_fd: Option<RawFd>) -> std::io::Result<Spawned> {
+    let mut pidfd: i32 = -1;
+    let mut args = CloneArgs {
+        flags: NAMESPACE_FLAGS | CLONE_PIDFD,
+        pidfd: &mut pidfd as *mut i32 as u64,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: libc::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    if let Some(fd) = cgroup_fd {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd as u64;
+    }
+    // SAFETY: clone3 without CLONE_VM gives the child a copy-on-write copy of
+    // our memory and this thread only, like fork; args is a valid clone_args.
+    let mut ret = unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>()) };
+    let mut in_cgroup = cgroup_fd.is_some();
+    if ret < 0 && cgroup_fd.is_some() && matches!(errno(), libc::EINVAL | libc::E2BIG | libc::ENOSYS) {
+        // Kernel without CLONE_INTO_CGROUP (< 5.7): the parent moves the child
+        // in before letting it go, which is as good for a child that waits.
+        args.flags &= !CLONE_INTO_CGROUP;
+        args.cgroup = 0;
+        in_cgroup = false;
+        // SAFETY: as above.
+        ret = unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, 64usize) };
+    }
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if ret == 0 {
+        // SAFETY: we are the child; init_in_child never returns.
+        unsafe { init_in_child(plan) }
+    }
+    Ok(Spawned { pid: ret as i32, pidfd, in_cgroup })
+}
+
+/// pid 1 of the sandbox: set up the filesystem, fork the program, reap, report.
+unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
+    // SAFETY (whole function): raw syscalls on buffers prepared before clone.
+    unsafe {
+        // Die with the parent thread: a killed dokeru must not leave a sandbox
+        // running. (Checked again below by the sync read: if the parent died
+        // before this prctl, the pipe reads EOF.)
+        check!(plan, Step::DeathSignal, libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0));
+        let mut go = 0u8;
+        let n = loop {
+            let n = libc::read(plan.sync_read_fd, (&mut go as *mut u8).cast(), 1);
+            if n < 0 && errno() == libc::EINTR {
+                continue;
+            }
+            break n;
+        };
+        if n != 1 {
+            libc::_exit(126);
+        }
+        libc::close(plan.sync_read_fd);
+        check!(plan, Step::UnshareCgroup, libc::unshare(libc::CLONE_NEWCGROUP));
+        setup_mounts_in_child(plan);
+        let h = plan.hostname.as_bytes();
+        check!(plan, Step::SetHostname, libc::sethostname(h.as_ptr().cast(), h.len()));
+        if plan.loopback {
+            loopback_up_in_child(plan);
+        }
+        let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize);
+        if pid < 0 {
+            fail_in_child(plan, Step::ForkProgram, errno(), 0);
+        }
+        if pid == 0 {
+            program_in_child(plan);
+        }
+        let program = pid as libc::pid_t;
+        // Keep only the status pipe: the error pipe must see EOF once the
+        // program execs, and stdout/stderr must close with the program.
+        let sfd = plan.status_write_fd as u32;
+        if sfd > 0 {
+            libc::syscall(libc::SYS_close_range, 0u32, sfd - 1, 0u32);
+        }
+        libc::syscall(libc::SYS_close_range, sfd + 1, u32::MAX, 0u32);
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        let user_us = ru.ru_utime.tv_sec as u64 * 1_000_000 + ru.ru_utime.tv_usec as u64;
+        let sys_us = ru.ru_stime.tv_sec as u64 * 1_000_000 + ru.ru_stime.tv_usec as u64;
+        let rec = status_record::encode(status_record::SETUP_RUSAGE, user_us.min(u32::MAX as u64) as u32, sys_us);
+        libc::write(plan.status_write_fd, rec.as_ptr().cast(), rec.len());
+        loop {
+            let mut status = 0;
+            let r = libc::waitpid(-1, &mut status, libc::__WALL);
+            if r < 0 {
+                if errno() == libc::EINTR {
+                    continue;
+                }
+                libc::_exit(0); // ECHILD: everything reaped
+            }
+            if r == program {
+                let rec = status_record::encode(status_record::PROGRAM_STATUS, status as u32, 0);
+                libc::write(plan.status_write_fd, rec.as_ptr().cast(), rec.len());
+                // The run ends with its main process: kill everything left in
+                // the namespace (daemons, orphans holding stdout open).
+                libc::kill(-1, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+unsafe fn setup_mounts_in_child(plan: &ChildPlan<'_>) {
+    let m = plan.mounts;
+    let none = c"none".as_ptr();
+    let tmpfs = c"tmpfs".as_ptr();
+    // SAFETY: all pointers come from CStrings in `plan`, alive for the call.
+    unsafe {
+        check!(plan, Step::MakeRootPrivate, libc::mount(none, c"/".as_ptr(), ptr::null(), libc::MS_REC | libc::MS_PRIVATE, ptr::null()));
+        check!(
+            plan,
+            Step::MountRoot,
+            libc::mount(tmpfs, m.root.as_ptr(), tmpfs, libc::MS_NOSUID | libc::MS_NODEV, m.root_data.as_ptr().cast())
+        );
+        for (i, op) in m.ops.iter().enumerate() {
+            let r = match op {
+                MountOp::Mkdir { path, mode } => {
+                    let r = libc::mkdir(path.as_ptr(), *mode);
+                    if r < 0 && errno() == libc::EEXIST { 0 } else if r == 0 { libc::chmod(path.as_ptr(), *mode) } else { r }
+                }
+                MountOp::Touch { path } => {
+                    let fd = libc::open(path.as_ptr(), libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW, 0o644);
+                    if fd >= 0 { libc::close(fd) } else if errno() == libc::EEXIST { 0 } else { fd }
+                }
+                MountOp::Symlink { target, path } => libc::symlink(target.as_ptr(), path.as_ptr()),
+                MountOp::Bind { src, dst, remount_flags } => {
+                    let r = libc::mount(src.as_ptr(), dst.as_ptr(), ptr::null(), libc::MS_BIND | libc::MS_REC, ptr::null());
+                    if r < 0 {
+                        r
+                    } else {
+                        libc::mount(none, dst.as_ptr(), ptr::null(), libc::MS_REMOUNT | libc::MS_BIND | *remount_flags, ptr::null())
+                    }
+                }
+                MountOp::Tmpfs { dst, data, flags } => libc::mount(tmpfs, dst.as_ptr(), tmpfs, *flags, data.as_ptr().cast()),
+                MountOp::AttachBox { fd, dst } => {
+                    libc::syscall(libc::SYS_move_mount, *fd, c"".as_ptr(), libc::AT_FDCWD, dst.as_ptr(), 0x4u32 /* MOVE_MOUNT_F_EMPTY_PATH */)
+                        as i32
+                }
+                MountOp::Proc { dst } => libc::mount(
+                    c"proc".as_ptr(),
+                    dst.as_ptr(),
+                    c"proc".as_ptr(),
+                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                    // hidepid=2: the program (uid 1000) cannot see init (uid 0),
+                    // whose command line is dokeru's own (proc(5)).
+                    c"hidepid=2".as_ptr().cast(),
+                ),
+                MountOp::WriteFile { path, content, mode } => {
+                    let fd = libc::open(path.as_ptr(), libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW, *mode);
+                    if fd < 0 {
+                        fd
+                    } else {
+                        let w = libc::write(fd, content.as_ptr().cast(), content.len());
+                        libc::close(fd);
+                        if w < 0 { -1 } else { 0 }
+                    }
+                }
+            };
+            if r < 0 {
+                fail_in_child(plan, Step::MountOp, errno(), i as u32);
+            }
+        }
+        check!(plan, Step::PivotRoot, libc::chdir(m.root.as_ptr()));
+        check!(plan, Step::PivotRoot, libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) as i32);
+        check!(plan, Step::DetachOldRoot, libc::umount2(c".".as_ptr(), libc::MNT_DETACH));
+        check!(plan, Step::DetachOldRoot, libc::chdir(c"/".as_ptr()));
+        check!(
+            plan,
+            Step::RemountRootReadOnly,
+            libc::mount(none, c"/".as_ptr(), ptr::null(), libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, ptr::null())
+        );
+    }
+}
+
+unsafe fn loopback_up_in_child(plan: &ChildPlan<'_>) {
+    // SAFETY: ifreq is plain old data; the ioctls read/write only it.
+    unsafe {
+        let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if s < 0 {
+            fail_in_child(plan, Step::LoopbackUp, errno(), 0);
+        }
+        let mut req: libc::ifreq = std::mem::zeroed();
+        req.ifr_name[0] = b'l' as c_char;
+        req.ifr_name[1] = b'o' as c_char;
+        check!(plan, Step::LoopbackUp, libc::ioctl(s, libc::SIOCGIFFLAGS, &mut req));
+        req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        check!(plan, Step::LoopbackUp, libc::ioctl(s, libc::SIOCSIFFLAGS, &req));
+        libc::close(s);
+    }
+}
+
+/// The program's process: drop everything, then exec.
+unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
+    // SAFETY (whole function): raw syscalls on data prepared before clone.
+    unsafe {
+        // If init dies the whole namespace dies anyway; this also covers the
+        // window before the program's own exec.
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+        check!(plan, Step::Setsid, libc::setsid());
+        for (from, to) in [(plan.stdin_fd, 0), (plan.stdout_fd, 1), (plan.stderr_fd, 2)] {
+            if from != to {
+                check!(plan, Step::RedirectStdio, libc::dup2(from, to));
+            } else {
+                check!(plan, Step::RedirectStdio, libc::fcntl(from, libc::F_SETFD, 0));
+            }
+        }
+        for rl in &plan.rlimits {
+            let lim = libc::rlimit { rlim_cur: rl.soft, rlim_max: rl.hard };
+            check!(plan, Step::SetRlimit, libc::setrlimit(rl.resource, &lim));
+        }
+        // Empty the bounding set while we still hold CAP_SETPCAP (in our user
+        // namespace): with no_new_privs nothing could be gained by exec anyway,
+        // this is defence in depth against a setuid file on a bind.
+        let mut cap = 0;
+        while cap < 64 {
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0 && errno() == libc::EINVAL {
+                break; // past the last capability this kernel knows
+            }
+            cap += 1;
+        }
+        let groups = [plan.gid];
+        check!(plan, Step::SetGroups, libc::setgroups(1, groups.as_ptr()));
+        check!(plan, Step::SetGid, libc::setresgid(plan.gid, plan.gid, plan.gid));
+        // setresuid from 0 to non-zero clears the permitted, effective and
+        // ambient capability sets (capabilities(7), "Effect of user ID changes").
+        check!(plan, Step::SetUid, libc::setresuid(plan.uid, plan.uid, plan.uid));
+        check!(plan, Step::ChdirBox, libc::chdir(c"/box".as_ptr()));
+        // Nothing but 0/1/2 may survive the exec; the pipes we still need here
+        // are close-on-exec already.
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 4u32 /* CLOSE_RANGE_CLOEXEC */) < 0 {
+            let mut fd = 3;
+            while fd < 65536 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                fd += 1;
+            }
+        }
+        check!(plan, Step::NoNewPrivs, libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+        // Clear the bounding set's effect too: with no_new_privs and a non-zero
+        // uid, exec can grant nothing; capget verifies we hold none.
+        let mut hdr = CapHeader { version: 0x2008_0522, pid: 0 };
+        let mut data = [CapData::default(); 2];
+        check!(plan, Step::DropCapabilities, libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) as i32);
+        if data.iter().any(|d| d.effective != 0 || d.permitted != 0 || d.inheritable != 0) {
+            let zero = [CapData::default(); 2];
+            check!(plan, Step::DropCapabilities, libc::syscall(libc::SYS_capset, &mut hdr, zero.as_ptr()) as i32);
+        }
+        // Seccomp is the very last step: after it, only the exec remains.
+        if let Some(policy) = plan.seccomp {
+            let listener = match policy.apply_in_child() {
+                Ok(fd) => fd,
+                Err(e) => fail_in_child(plan, Step::Seccomp, e, 0),
+            };
+            if send_fd_in_child(plan.seccomp_sock_fd, listener) < 0 {
+                fail_in_child(plan, Step::SendSeccompListener, errno(), 0);
+            }
+            libc::close(listener);
+        }
+        let mut last = libc::ENOENT;
+        for path in &plan.exec_paths {
+            libc::execve(path.as_ptr(), plan.argv_ptrs.as_ptr(), plan.envp_ptrs.as_ptr());
+            let e = errno();
+            // Keep the most telling error: a found-but-unrunnable file beats "not found".
+            if e != libc::ENOENT && e != libc::ENOTDIR {
+                last = e;
+            }
+        }
+        fail_in_child(plan, Step::Exec, last, 0)
+    }
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Send one fd over a unix socket with SCM_RIGHTS, without allocating.
+unsafe fn send_fd_in_child(sock: RawFd, fd: RawFd) -> isize {
+    // SAFETY: the control buffer is sized with CMSG_SPACE for one int and aligned;
+    // msghdr points only at stack data alive for the call.
+    unsafe {
+        #[repr(C, align(8))]
+        struct Cmsg([u8; 64]);
+        let mut cbuf = Cmsg([0; 64]);
+        let mut byte = [0u8; 1];
+        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.0.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+        ptr::copy_nonoverlapping(&fd as *const RawFd as *const u8, libc::CMSG_DATA(cmsg), std::mem::size_of::<RawFd>());
+        libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_record_roundtrip() {
+        let e = ChildError { step: Step::PivotRoot as u32, errno: libc::EPERM, index: 7 };
+        assert_eq!(ChildError::from_bytes(&e.to_bytes()), e);
+        assert_eq!(Step::from_u32(Step::Exec as u32), Some(Step::Exec));
+        assert_eq!(Step::from_u32(Step::WaitForParent as u32), Some(Step::WaitForParent));
+        assert_eq!(Step::from_u32(999), None);
+    }
+
+    #[test]
+    fn status_record_roundtrip() {
+        let r = status_record::encode(status_record::PROGRAM_STATUS, 0x0b00, 42);
+        assert_eq!(status_record::decode(&r), (status_record::PROGRAM_STATUS, 0x0b00, 42));
+    }
+}
