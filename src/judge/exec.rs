@@ -195,9 +195,9 @@ impl Program {
             dst: PathBuf::from(PROG_DIR),
             writable: false,
         }];
-        b.extend(self.profile.binds.iter().map(|p| Bind {
-            src: p.clone(),
-            dst: p.clone(),
+        b.extend(self.profile.binds.iter().map(|(s, d)| Bind {
+            src: s.clone(),
+            dst: d.clone(),
             writable: false,
         }));
         b
@@ -305,9 +305,9 @@ pub fn build(
         binds: profile
             .binds
             .iter()
-            .map(|p| Bind {
-                src: p.clone(),
-                dst: p.clone(),
+            .map(|(s, d)| Bind {
+                src: s.clone(),
+                dst: d.clone(),
                 writable: false,
             })
             .collect(),
@@ -348,6 +348,21 @@ pub fn build(
         .iter()
         .filter(|a| !dir.join(a).is_file())
         .collect();
+    // copy_out brings back plain data (it never trusts modes set inside the box): the
+    // artifacts are made executable and world-readable here, for the sandbox user.
+    for a in &compile.artifacts {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(a);
+        if p.is_file() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).map_err(
+                |source| JudgeError::Io {
+                    step: "chmod artifact",
+                    path: p.clone(),
+                    source,
+                },
+            )?;
+        }
+    }
     let ok = status == sandbox::Status::Ok && missing.is_empty();
     if status != sandbox::Status::Ok {
         let why = match status {

@@ -729,9 +729,10 @@ impl Walker<'_> {
                                         .grader_flags
                                         .push("accept_if_any_accepted".into()),
                                     o => {
-                                        return Err(
-                                            c.err(&f, format!("unknown verdict aggregation {o:?}"))
-                                        );
+                                        return Err(c.err(
+                                            &f,
+                                            format!("unknown verdict aggregation {o:?}"),
+                                        ));
                                     }
                                 },
                                 o => return Err(c.err("grading", format!("unknown key {o:?}"))),

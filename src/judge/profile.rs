@@ -5,7 +5,7 @@
 //! description = "C++17 (GNU g++)"
 //! extensions = ["cpp", "cc"]        # without the dot; how submissions find the profile
 //! requires = ["g++"]                # binaries that must exist (default: argv[0]s)
-//! binds = ["/root/.rustup"]         # extra host dirs, read-only at the same path
+//! binds = ["/root/.rustup:/opt/rustup"] # read-only binds, SRC or SRC:DST
 //! [env]                             # on top of PATH, HOME=/box, LANG=C.UTF-8
 //! RUSTUP_HOME = "/root/.rustup"
 //! [compile]                         # absent: nothing to compile
@@ -43,7 +43,7 @@ struct RawProfile {
     #[serde(default)]
     requires: Option<Vec<String>>,
     #[serde(default)]
-    binds: Vec<PathBuf>,
+    binds: Vec<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     compile: Option<RawCompile>,
@@ -116,7 +116,8 @@ pub struct Profile {
     pub path: PathBuf,
     pub extensions: Vec<String>,
     pub requires: Vec<String>,
-    pub binds: Vec<PathBuf>,
+    /// Read-only binds `(host path, path inside)`.
+    pub binds: Vec<(PathBuf, PathBuf)>,
     pub env: BTreeMap<String, String>,
     pub compile: Option<Compile>,
     pub run_command: Vec<String>,
@@ -251,14 +252,20 @@ impl Profile {
             }
         }
         check_command(path, "run.command", &raw.run.command)?;
+        let mut binds = Vec::new();
         for b in &raw.binds {
-            if !b.is_absolute() {
+            // `SRC` or `SRC:DST`: the sandbox user cannot traverse /root (0700), so a
+            // toolchain under /root is bound elsewhere (`/root/.rustup:/opt/rustup`).
+            let (src, dst) = b.split_once(':').unwrap_or((b, b));
+            let (src, dst) = (PathBuf::from(src), PathBuf::from(dst));
+            if !src.is_absolute() || !dst.is_absolute() {
                 return Err(perr(
                     path,
                     "binds",
-                    format!("{} must be absolute", b.display()),
+                    format!("{b:?}: give absolute SRC or SRC:DST"),
                 ));
             }
+            binds.push((src, dst));
         }
         for k in raw.env.keys() {
             if k.is_empty() || k.contains('=') || k.contains('\0') {
@@ -354,7 +361,7 @@ impl Profile {
                 .map(|e| e.to_ascii_lowercase())
                 .collect(),
             requires,
-            binds: raw.binds,
+            binds,
             env: raw.env,
             compile,
             run_command: raw.run.command,
@@ -385,11 +392,24 @@ impl Profile {
     }
 
     /// Each required binary and where it was found, looked up on the host along the
-    /// sandbox's PATH (the system dirs and the profile's binds are the same paths inside).
+    /// sandbox's PATH mapped back through the binds (system dirs are the same inside).
     pub fn toolchain(&self) -> Vec<(String, Option<PathBuf>)> {
+        let host_path: Vec<String> = self
+            .search_path()
+            .split(':')
+            .map(|d| {
+                for (src, dst) in &self.binds {
+                    if let Ok(rest) = Path::new(d).strip_prefix(dst) {
+                        return src.join(rest).to_string_lossy().into_owned();
+                    }
+                }
+                d.to_string()
+            })
+            .collect();
+        let host_path = host_path.join(":");
         self.requires
             .iter()
-            .map(|b| (b.clone(), find_binary(b, self.search_path())))
+            .map(|b| (b.clone(), find_binary(b, &host_path)))
             .collect()
     }
 
