@@ -14,6 +14,12 @@ pub struct Cli {
 pub enum Command {
     /// Run one program in a fresh sandbox and print a JSON result
     Run(RunArgs),
+    /// Judge a submission against a problem package and print a JSON report
+    Judge(crate::judge::JudgeArgs),
+    /// Judge every submission of a package and compare with its folder's verdict
+    Verify(crate::judge::VerifyArgs),
+    /// List the language profiles and whether each toolchain is installed
+    Profiles(crate::judge::ProfilesArgs),
     /// Report which kernel features dokeru can use on this host
     Doctor(DoctorArgs),
 }
@@ -81,9 +87,9 @@ pub struct RunArgs {
     /// none: no interface at all; loopback: a private lo only
     #[arg(long, value_name = "none|loopback", default_value = "none")]
     pub net: String,
-    /// Syscall policy by name or path, or off
-    #[arg(long, value_name = "POLICY|off", default_value = "default")]
-    pub seccomp: String,
+    /// Syscall policy by name or path, or off [default: default; loopback with --net loopback]
+    #[arg(long, value_name = "POLICY|off")]
+    pub seccomp: Option<String>,
     /// Write the JSON result to FILE instead of stdout
     #[arg(long, value_name = "FILE")]
     pub result: Option<PathBuf>,

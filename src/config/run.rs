@@ -250,7 +250,10 @@ pub fn build_run(args: &RunArgs) -> Result<RunSettings, ConfigError> {
         return Err(ConfigError::invalid("PROGRAM", &args.program.join(" "), "arguments must not contain NUL bytes"));
     }
     let profiles = profiles_dir(args.profiles.as_deref());
-    let seccomp = load_seccomp(&args.seccomp, &profiles)?;
+    // `default` makes inet sockets fail; with a loopback network the shipped
+    // `loopback` policy (same deny list, inet sockets allowed) is the sensible default.
+    let policy = args.seccomp.clone().unwrap_or_else(|| if net == Net::Loopback { "loopback".into() } else { "default".into() });
+    let seccomp = load_seccomp(&policy, &profiles)?;
     let limits = Limits {
         cpu_time,
         wall_time,

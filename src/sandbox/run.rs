@@ -44,6 +44,33 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+/// Timestamps of the parent's steps, printed to stderr when `DOKERU_TRACE` is
+/// set (to see where a run's time goes).
+struct Trace {
+    on: bool,
+    start: Instant,
+    last: Instant,
+}
+
+impl Trace {
+    fn new() -> Trace {
+        let now = Instant::now();
+        Trace { on: std::env::var_os("DOKERU_TRACE").is_some(), start: now, last: now }
+    }
+
+    fn step(&mut self, what: &str) {
+        if self.on {
+            let now = Instant::now();
+            eprintln!(
+                "dokeru trace: {:>9.3} ms (+{:>8.3}) {what}",
+                (now - self.start).as_secs_f64() * 1e3,
+                (now - self.last).as_secs_f64() * 1e3
+            );
+            self.last = now;
+        }
+    }
+}
+
 /// Host uid/gid the sandbox user (uid 1000 inside) maps to.
 pub const HOST_UID: u32 = 65534;
 pub const HOST_GID: u32 = 65534;
@@ -347,7 +374,9 @@ fn recv_fd(sock: RawFd) -> Option<OwnedFd> {
 /// # Errors
 /// Any failed isolation or measurement step: nothing ran, or the run was stopped.
 pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
+    let mut trace = Trace::new();
     let ctx = context()?;
+    trace.step("context");
     if spec.argv.is_empty() {
         return Err(SandboxError::new("prepare argv", "no program given"));
     }
@@ -358,6 +387,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     for c in &spec.copy_in {
         boxfs.copy_in(&c.src, &c.dst, HOST_UID, HOST_GID).map_err(fail("copy into the box"))?;
     }
+    trace.step("box created and filled");
     let plan = rootfs::build_plan(&rootfs::PlanInput {
         root: &ctx.root_dir,
         system_binds: spec.system_binds,
@@ -411,23 +441,28 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         seccomp: spec.seccomp.as_deref(),
     };
     child.finish();
+    trace.step("fds, argv, plan");
     let seq = ctx.seq.fetch_add(1, Ordering::Relaxed);
     let name = format!("{}-{seq}", ctx.ident);
     let cg: Arc<dyn RunCgroup> = Arc::from(ctx.hierarchy.create_run(&name, &cg_limits).map_err(fail("create the run's cgroup"))?);
     let mut guard = Guard { pid: None, cgroup: Some(cg.clone()) };
 
+    trace.step("cgroup created");
     // --- spawn ---
     // SAFETY: `child` and everything it points to outlive the clone; the child
     // only makes raw syscalls on them.
     let spawned = unsafe { spawn::clone_init_from_parent(&child, cg.clone_into_fd()) }.map_err(fail("clone the sandbox"))?;
     guard.pid = Some(spawned.pid);
+    trace.step("clone3");
     // SAFETY: the kernel returned this pidfd to us (CLONE_PIDFD).
     let pidfd = unsafe { OwnedFd::from_raw_fd(spawned.pidfd) };
     drop((sync_r, error_w, status_w, sock_child, out_w, err_w, stdin_fd));
     write_id_maps(spawned.pid)?;
+    trace.step("id maps");
     if !spawned.in_cgroup {
         cg.add_pid(spawned.pid).map_err(fail("move the sandbox into its cgroup"))?;
     }
+    trace.step("joined cgroup");
     let mut sync_w = File::from(sync_w);
     sync_w.write_all(b"g").map_err(fail("release the sandbox"))?;
     drop(sync_w);
@@ -472,6 +507,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         return Err(SandboxError { step: what, message: msg });
     }
     let started = Instant::now();
+    trace.step("program exec'd");
 
     // --- monitor ---
     let wall_deadline = limits.wall_time.map(|w| started + w);
@@ -490,8 +526,14 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     let mut status_buf: Vec<u8> = Vec::new();
     let mut sock_parent = Some(sock_parent);
     let mut killed = false;
+    let atomic_kill = ctx.hierarchy.version() == super::cgroup::Version::V2;
     let kill = |guard: &Guard, killed: &mut bool| {
         if !*killed {
+            // cgroup.kill (v2) stops the whole tree in one step, so a fork bomb
+            // gets no more CPU while the pid namespace is being torn down.
+            if atomic_kill {
+                let _ = cg.kill_all();
+            }
             guard.kill();
             *killed = true;
         }
@@ -594,6 +636,11 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
                     }
                     sock_parent = None; // one listener per run; EOF or error ends it too
                 }
+                4 if p.revents & (libc::POLLHUP | libc::POLLERR) != 0 => {
+                    // Every task using the filter is gone. (Some kernels, 6.1
+                    // among them, would block in NOTIF_RECV here forever.)
+                    listener = None;
+                }
                 4 => {
                     if let Some(l) = &listener {
                         match seccomp::recv_notification(l.as_fd()) {
@@ -619,6 +666,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
             break;
         }
     }
+    trace.step("init exited");
     guard.reap();
     // Everything in the namespace is dead now: drain what is left in the pipes.
     for s in [&mut out, &mut err] {
@@ -642,13 +690,23 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     }
     read_status(&mut status_r, &mut status_buf, &mut program_status, &mut setup_user_us, &mut setup_sys_us);
 
+    trace.step("pipes drained");
     // --- measure ---
     let usage = cg.cpu_usage().map_err(fail("read the cgroup's CPU time"))?;
     let setup_user = Duration::from_micros(setup_user_us);
     let setup_sys = Duration::from_micros(setup_sys_us);
-    let user = usage.user.saturating_sub(setup_user);
-    let sys = usage.system.saturating_sub(setup_sys);
     let cpu_total = usage.total.saturating_sub(setup_user + setup_sys);
+    // The total is precise (scheduler nanoseconds); the user/system split is
+    // tick-sampled on some kernels and may not add up to it: keep the split's
+    // proportion, scaled to the precise total.
+    let user_raw = usage.user.saturating_sub(setup_user).as_secs_f64();
+    let sys_raw = usage.system.saturating_sub(setup_sys).as_secs_f64();
+    let (user, sys) = if user_raw + sys_raw > 0.0 {
+        let u = cpu_total.as_secs_f64() * user_raw / (user_raw + sys_raw);
+        (Duration::from_secs_f64(u), cpu_total.saturating_sub(Duration::from_secs_f64(u)))
+    } else {
+        (Duration::ZERO, cpu_total)
+    };
     let peak = cg.memory_peak().map_err(fail("read the cgroup's peak memory"))?;
     let (memory_peak_bytes, memory_source) = if has_peak { (peak.bytes, peak.source) } else { (sampled_peak.max(peak.bytes), "sampled:memory.current".to_owned()) };
     let events = cg.memory_events().map_err(fail("read the cgroup's memory events"))?;
@@ -670,7 +728,9 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
             let _ = e;
         }
     }
+    trace.step("measured, files copied out");
     guard.finish()?;
+    trace.step("cgroup removed");
     let facts = Facts {
         cgroup: ctx.hierarchy.version().as_str().to_owned(),
         cpu_time_source: "cgroup".to_owned(),

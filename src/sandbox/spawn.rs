@@ -393,7 +393,9 @@ unsafe fn setup_mounts_in_child(plan: &ChildPlan<'_>) {
                     dst.as_ptr(),
                     c"proc".as_ptr(),
                     libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                    ptr::null(),
+                    // hidepid=2: the program (uid 1000) cannot see init (uid 0),
+                    // whose command line is dokeru's own (proc(5)).
+                    c"hidepid=2".as_ptr().cast(),
                 ),
                 MountOp::WriteFile { path, content, mode } => {
                     let fd = libc::open(path.as_ptr(), libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW, *mode);
@@ -457,6 +459,16 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
         for rl in &plan.rlimits {
             let lim = libc::rlimit { rlim_cur: rl.soft, rlim_max: rl.hard };
             check!(plan, Step::SetRlimit, libc::setrlimit(rl.resource, &lim));
+        }
+        // Empty the bounding set while we still hold CAP_SETPCAP (in our user
+        // namespace): with no_new_privs nothing could be gained by exec anyway,
+        // this is defence in depth against a setuid file on a bind.
+        let mut cap = 0;
+        while cap < 64 {
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0 && errno() == libc::EINVAL {
+                break; // past the last capability this kernel knows
+            }
+            cap += 1;
         }
         let groups = [plan.gid];
         check!(plan, Step::SetGroups, libc::setgroups(1, groups.as_ptr()));

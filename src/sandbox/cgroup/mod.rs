@@ -3,12 +3,25 @@
 //! [`Hierarchy::detect`] finds which version the host uses (never configured);
 //! [`Hierarchy::create_run`] makes one cgroup for one run under dokeru's own
 //! parent (`dokeru/`), applies the limits, and returns a [`RunCgroup`].
-//! dokeru never touches a cgroup it did not create.
+//! dokeru never touches a cgroup it did not create: everything it writes, kills or
+//! removes lies under its own parent (`dokeru/`, or `$DOKERU_CGROUP_PARENT`), except for
+//! enabling controllers in the v2 root's `cgroup.subtree_control`, which the parent needs.
+//!
+//! Layout: v1 `<controller mount>/dokeru/<run>` in each controller a run joins
+//! (memory, cpuacct and pids always; cpu and cpuset only when a limit needs them);
+//! v2 `<cgroup2 mount>/dokeru/<run>`.
+//!
+//! Every constructor takes its mount paths as arguments ([`Hierarchy::detect_at`],
+//! [`v1::V1Hierarchy::new`], [`v2::V2Hierarchy::new`]), so the unit tests run against a
+//! fake tree of plain files in a temporary directory; tests that need the real kernel
+//! live in `tests.rs` here and skip, saying why, without root or the matching version.
 
+mod files;
+pub mod mountinfo;
 pub mod v1;
 pub mod v2;
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 /// Limits applied to one run's cgroup. `None` leaves the kernel default.
@@ -41,6 +54,29 @@ pub enum CgroupError {
     Parse { path: PathBuf, content: String },
     #[error("remove cgroup {path}")]
     Remove { path: PathBuf, #[source] source: std::io::Error },
+    #[error("cgroup {path} still holds processes {pids:?} after SIGKILL")]
+    StillPopulated { path: PathBuf, pids: Vec<i32> },
+    #[error("invalid cgroup name {name:?}: {reason}")]
+    InvalidName { name: String, reason: &'static str },
+}
+
+impl CgroupError {
+    /// What the user can do about it, where there is something to do.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CgroupError::NoHierarchy { .. } => Some("mount cgroup2 at /sys/fs/cgroup (or the v1 controllers); `dokeru doctor` lists what is missing"),
+            CgroupError::MissingController { .. } => Some("`dokeru doctor` shows which controllers the kernel offers and how to enable them"),
+            CgroupError::Create { source, .. } | CgroupError::WriteFile { source, .. }
+                if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM | libc::EROFS)) =>
+            {
+                Some("run dokeru as root with a writable cgroup mount, or delegate a cgroup subtree and set DOKERU_CGROUP_PARENT")
+            }
+            CgroupError::WriteFile { source, .. } if source.raw_os_error() == Some(libc::EBUSY) => {
+                Some("cgroup v2 cannot enable controllers for a cgroup that holds processes (no internal processes rule); put dokeru's parent elsewhere with DOKERU_CGROUP_PARENT")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Which cgroup version the host runs.
@@ -96,8 +132,6 @@ pub trait RunCgroup: Send + Sync + std::fmt::Debug {
     fn cpu_total(&self) -> Result<Duration, CgroupError>;
     /// Peak memory; falls back to a sampled value where the kernel has no peak counter.
     fn memory_peak(&self) -> Result<MemoryPeak, CgroupError>;
-    /// Whether the kernel keeps a peak counter (else the caller samples).
-    fn has_peak_counter(&self) -> bool;
     /// Current memory usage (used for sampling when there is no peak counter).
     fn memory_current(&self) -> Result<u64, CgroupError>;
     fn memory_events(&self) -> Result<MemoryEvents, CgroupError>;
@@ -109,6 +143,78 @@ pub trait RunCgroup: Send + Sync + std::fmt::Debug {
     fn destroy(&self) -> Result<(), CgroupError>;
     /// The cgroup path(s), for messages.
     fn describe(&self) -> String;
+    /// Whether the kernel keeps a peak counter (v1 `memory.max_usage_in_bytes`, v2
+    /// `memory.peak`). When false, the caller should call [`RunCgroup::memory_current`]
+    /// every few ms; [`RunCgroup::memory_peak`] then reports the highest value seen,
+    /// with source `sampled:memory.current`.
+    fn has_peak_counter(&self) -> bool;
+}
+
+/// One line of `dokeru doctor`: a kernel feature dokeru uses, whether it works, and if
+/// not, what that costs the user and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    pub hint: Option<String>,
+}
+
+impl Feature {
+    pub(crate) fn ok(name: &str, detail: String) -> Feature {
+        Feature { name: name.to_string(), ok: true, detail, hint: None }
+    }
+
+    pub(crate) fn missing(name: &str, detail: String, hint: &str) -> Feature {
+        Feature { name: name.to_string(), ok: false, detail, hint: Some(hint.to_string()) }
+    }
+}
+
+/// Environment variable that overrides the name of dokeru's parent cgroup.
+pub const PARENT_ENV: &str = "DOKERU_CGROUP_PARENT";
+/// Default name of dokeru's parent cgroup under each mount.
+pub const DEFAULT_PARENT: &str = "dokeru";
+
+/// Check a parent name (from the environment, so untrusted): a relative path of plain
+/// components, never `..`, never a cgroup that belongs to someone else.
+///
+/// # Errors
+/// `InvalidName` saying what is wrong.
+pub fn validate_parent_name(name: &str) -> Result<(), CgroupError> {
+    let invalid = |reason| Err(CgroupError::InvalidName { name: name.to_string(), reason });
+    if name.is_empty() {
+        return invalid("empty");
+    }
+    if Path::new(name).is_absolute() {
+        return invalid("must be relative to the cgroup mount");
+    }
+    for component in Path::new(name).components() {
+        match component {
+            Component::Normal(c) if c == "process_api" => {
+                // The cgroup of the session hosting this machine's tooling lives there;
+                // dokeru must never write to it or sweep it.
+                return invalid("process_api is not dokeru's to use");
+            }
+            Component::Normal(_) => {}
+            _ => return invalid("only plain path components are allowed (no `.` or `..`)"),
+        }
+    }
+    Ok(())
+}
+
+/// A run name is one plain path component (the caller builds `run-<pid>-<start>-<seq>`).
+///
+/// # Errors
+/// `InvalidName` saying what is wrong.
+pub fn validate_run_name(name: &str) -> Result<(), CgroupError> {
+    let invalid = |reason| Err(CgroupError::InvalidName { name: name.to_string(), reason });
+    if name.is_empty() || name == "." || name == ".." {
+        return invalid("must be a plain, non-empty name");
+    }
+    if name.contains('/') || name.contains('\0') {
+        return invalid("must not contain '/' or NUL");
+    }
+    Ok(())
 }
 
 /// The detected hierarchy and dokeru's parent cgroup in it.
@@ -119,10 +225,39 @@ pub enum Hierarchy {
 }
 
 impl Hierarchy {
-    /// Detect the host's cgroup version from `/proc/self/mountinfo` and
-    /// prepare dokeru's parent cgroup (`<root>/dokeru`).
+    /// Detect the host's cgroup version from `/proc/self/mountinfo`. The parent is
+    /// `$DOKERU_CGROUP_PARENT` or `dokeru`; it is created lazily by the first run.
+    ///
+    /// # Errors
+    /// `NoHierarchy` when no usable cgroup mount exists; `InvalidName` for a bad parent name.
     pub fn detect() -> Result<Hierarchy, CgroupError> {
-        todo!("cgroup helper")
+        let parent = std::env::var(PARENT_ENV).unwrap_or_else(|_| DEFAULT_PARENT.to_string());
+        Hierarchy::detect_with_parent(&parent)
+    }
+
+    /// [`Hierarchy::detect`] with an explicit parent name.
+    pub fn detect_with_parent(parent: &str) -> Result<Hierarchy, CgroupError> {
+        let path = Path::new("/proc/self/mountinfo");
+        let text = std::fs::read_to_string(path).map_err(|source| CgroupError::ReadFile { path: path.to_path_buf(), source })?;
+        Hierarchy::detect_at(&text, Path::new("/"), parent)
+    }
+
+    /// Detect from a mountinfo text whose mount points are taken relative to `sysroot`
+    /// (`/` on a real host; a temporary directory holding a fake tree in tests).
+    ///
+    /// # Errors
+    /// `NoHierarchy` when no usable cgroup mount exists; `InvalidName` for a bad parent name.
+    pub fn detect_at(mountinfo_text: &str, sysroot: &Path, parent: &str) -> Result<Hierarchy, CgroupError> {
+        validate_parent_name(parent)?;
+        let mounts = mountinfo::cgroup_mounts(mountinfo_text);
+        let has_controllers = |root: &Path| {
+            std::fs::read_to_string(root.join("cgroup.controllers")).is_ok_and(|c| c.split_whitespace().any(|c| c == "memory"))
+        };
+        match mountinfo::decide(&mounts, sysroot, &has_controllers) {
+            Some(mountinfo::Detected::V2 { root }) => Ok(Hierarchy::V2(v2::V2Hierarchy::new(root, parent)?)),
+            Some(mountinfo::Detected::V1(v1_mounts)) => Ok(Hierarchy::V1(v1::V1Hierarchy::new(v1_mounts, parent)?)),
+            None => Err(CgroupError::NoHierarchy { root: sysroot.join("sys/fs/cgroup") }),
+        }
     }
 
     pub fn version(&self) -> Version {
@@ -132,15 +267,38 @@ impl Hierarchy {
         }
     }
 
-    /// Create the cgroup of one run, named `name`, and apply `limits`.
+    /// Create the cgroup of one run, named `name`, and apply `limits`. The parent is
+    /// created first if needed. On error nothing of the run is left behind.
+    ///
+    /// # Errors
+    /// `InvalidName`, `MissingController` for a limit the host cannot apply, `Create` when
+    /// the run cgroup already exists or cannot be made, `WriteFile` naming path and value.
     pub fn create_run(&self, name: &str, limits: &CgroupLimits) -> Result<Box<dyn RunCgroup>, CgroupError> {
-        let _ = (name, limits);
-        todo!("cgroup helper")
+        Ok(match self {
+            Hierarchy::V1(h) => Box::new(h.create_run(name, limits)?),
+            Hierarchy::V2(h) => Box::new(h.create_run(name, limits)?),
+        })
     }
 
-    /// Remove run cgroups whose owner is dead (`alive(name)` is false), killing what they hold.
+    /// Remove run cgroups whose owner is dead (`alive(name)` is false), killing what they
+    /// hold. Returns how many were removed. Only children of dokeru's parent are looked at.
     pub fn sweep_stale(&self, alive: &dyn Fn(&str) -> bool) -> Result<usize, CgroupError> {
-        let _ = alive;
-        todo!("cgroup helper")
+        match self {
+            Hierarchy::V1(h) => h.sweep_stale(alive),
+            Hierarchy::V2(h) => h.sweep_stale(alive),
+        }
+    }
+
+    /// What the host offers and what each missing piece costs, for `dokeru doctor`.
+    /// On v2 this creates dokeru's parent (as the first run would), because the files it
+    /// looks for do not exist in the root cgroup.
+    pub fn features(&self) -> Vec<Feature> {
+        match self {
+            Hierarchy::V1(h) => h.features(),
+            Hierarchy::V2(h) => h.features(),
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;
