@@ -470,12 +470,16 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
             }
             cap += 1;
         }
+        // Raw syscalls, not glibc's wrappers: glibc's set*id broadcast the change
+        // to every thread it believes exists (nptl "setxid") and wait on a futex
+        // for them; in a child cloned from a multi-threaded parent those threads
+        // do not exist and the wait never ends (seen as a hung run).
         let groups = [plan.gid];
-        check!(plan, Step::SetGroups, libc::setgroups(1, groups.as_ptr()));
-        check!(plan, Step::SetGid, libc::setresgid(plan.gid, plan.gid, plan.gid));
+        check!(plan, Step::SetGroups, libc::syscall(libc::SYS_setgroups, 1usize, groups.as_ptr()) as i32);
+        check!(plan, Step::SetGid, libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid) as i32);
         // setresuid from 0 to non-zero clears the permitted, effective and
         // ambient capability sets (capabilities(7), "Effect of user ID changes").
-        check!(plan, Step::SetUid, libc::setresuid(plan.uid, plan.uid, plan.uid));
+        check!(plan, Step::SetUid, libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid) as i32);
         check!(plan, Step::ChdirBox, libc::chdir(c"/box".as_ptr()));
         // Nothing but 0/1/2 may survive the exec; the pipes we still need here
         // are close-on-exec already.
