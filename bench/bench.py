@@ -434,9 +434,11 @@ def bench_trace(dk, n):
     env = dict(dk.env, DOKERU_TRACE="1")
     steps = {}
     order = []
-    totals = []
+    totals, outside = [], []
     for _ in range(n):
+        t0 = time.perf_counter()
         p = run_capture(dk.argv(["--bind", f"{dk.progs}:/t"], ["/t/tiny"]), env=env)
+        wall_ms = (time.perf_counter() - t0) * 1e3
         last = 0.0
         for line in p.stderr.decode().splitlines():
             m = TRACE_RE.search(line)
@@ -448,10 +450,13 @@ def bench_trace(dk, n):
                 steps[step].append(delta)
                 last = at
         totals.append(last)
+        outside.append(wall_ms - last)
     if not order:
         return {"skipped": "no DOKERU_TRACE lines on stderr"}
     res = {s: {"median_ms": r3(med(steps[s])), "p90_ms": r3(pct(steps[s], 90))} for s in order}
     res["(total, last step)"] = {"median_ms": r3(med(totals)), "p90_ms": r3(pct(totals, 90))}
+    res["(outside: dokeru exec+exit, driver)"] = {
+        "median_ms": r3(med(outside)), "p90_ms": r3(pct(outside, 90))}
     return res
 
 
