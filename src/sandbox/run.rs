@@ -526,8 +526,14 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     let mut status_buf: Vec<u8> = Vec::new();
     let mut sock_parent = Some(sock_parent);
     let mut killed = false;
+    let atomic_kill = ctx.hierarchy.version() == super::cgroup::Version::V2;
     let kill = |guard: &Guard, killed: &mut bool| {
         if !*killed {
+            // cgroup.kill (v2) stops the whole tree in one step, so a fork bomb
+            // gets no more CPU while the pid namespace is being torn down.
+            if atomic_kill {
+                let _ = cg.kill_all();
+            }
             guard.kill();
             *killed = true;
         }

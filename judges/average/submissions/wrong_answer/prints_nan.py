@@ -1,0 +1,3 @@
+# `nan` is not a float in the format's grammar: rejected against a numeric answer.
+input(); input()
+print("nan")

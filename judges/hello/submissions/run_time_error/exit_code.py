@@ -1,0 +1,3 @@
+import sys
+print(f"Hello, {input().strip()}!")
+sys.exit(1)

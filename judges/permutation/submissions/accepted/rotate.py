@@ -1,0 +1,2 @@
+n = int(input())
+print(*([n] + list(range(1, n))))
