@@ -14,6 +14,12 @@ pub struct Cli {
 pub enum Command {
     /// Run one program in a fresh sandbox and print a JSON result
     Run(RunArgs),
+    /// Judge a submission against a problem package and print a JSON report
+    Judge(crate::judge::JudgeArgs),
+    /// Judge every submission of a package and compare with its folder's verdict
+    Verify(crate::judge::VerifyArgs),
+    /// List the language profiles and whether each toolchain is installed
+    Profiles(crate::judge::ProfilesArgs),
     /// Report which kernel features dokeru can use on this host
     Doctor(DoctorArgs),
 }

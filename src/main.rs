@@ -45,6 +45,16 @@ fn run_command(args: &dokeru::cli::RunArgs) -> u8 {
     code
 }
 
+fn judge_result(command: &str, r: Result<i32, dokeru::judge::JudgeError>) -> u8 {
+    match r {
+        Ok(code) => code.clamp(0, 255) as u8,
+        Err(e) => {
+            eprintln!("dokeru {command}: {}", error_chain(&e));
+            e.exit_code().clamp(0, 255) as u8
+        }
+    }
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
@@ -67,6 +77,9 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Run(args) => run_command(&args),
+        Command::Judge(args) => judge_result("judge", dokeru::judge::judge_command(&args)),
+        Command::Verify(args) => judge_result("verify", dokeru::judge::verify_command(&args)),
+        Command::Profiles(args) => judge_result("profiles", dokeru::judge::profiles_command(&args)),
         Command::Doctor(args) => dokeru::doctor::doctor_command(&args),
     };
     ExitCode::from(code)
