@@ -21,6 +21,8 @@ fn emit(json: &str, path: Option<&std::path::Path>) -> std::io::Result<()> {
 }
 
 fn run_command(args: &dokeru::cli::RunArgs) -> u8 {
+    let t0 = std::time::Instant::now();
+    let trace = std::env::var_os("DOKERU_TRACE").is_some();
     let settings = match dokeru::config::build_run(args) {
         Ok(s) => s,
         Err(e) => {
@@ -28,6 +30,9 @@ fn run_command(args: &dokeru::cli::RunArgs) -> u8 {
             return EXIT_CONFIG;
         }
     };
+    if trace {
+        eprintln!("dokeru trace: configuration built in {:.3} ms", t0.elapsed().as_secs_f64() * 1e3);
+    }
     let limits = settings.spec.limits.clone();
     let result_path = settings.result_path.clone();
     let (result, code) = match dokeru::sandbox::run(settings.spec) {

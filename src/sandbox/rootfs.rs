@@ -47,7 +47,7 @@ pub const SANDBOX_GID: u32 = 1000;
 
 /// One step of the child's mount setup. Paths are absolute host-side paths
 /// under the new-root mountpoint (before pivot_root) unless noted.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum MountOp {
     Mkdir { path: CString, mode: u32 },
     /// Create an empty regular file as a bind target.
@@ -103,6 +103,7 @@ fn cstr(p: &Path) -> Result<CString, PlanError> {
     CString::new(p.as_os_str().as_bytes()).map_err(|_| PlanError::Nul(p.to_path_buf()))
 }
 
+#[derive(Clone)]
 struct Builder {
     root: PathBuf,
     ops: Vec<MountOp>,
@@ -205,13 +206,24 @@ pub struct PlanInput<'a> {
     pub disk_bytes: u64,
 }
 
-/// Build the mount plan of one run (parent side).
-///
-/// # Errors
-/// A bind source that cannot be inspected, or a bad destination.
-pub fn build_plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
-    let mut b = Builder { root: input.root.to_path_buf(), ops: Vec::new(), made: Default::default() };
-    if input.system_binds {
+/// The part of the plan that does not change from run to run (system binds,
+/// `/etc`, `/dev`), built once per process: it costs a stat of every entry.
+fn fixed_part(root: &Path, system_binds: bool) -> Result<Builder, PlanError> {
+    type Cache = std::sync::Mutex<std::collections::HashMap<(PathBuf, bool), Builder>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (root.to_path_buf(), system_binds);
+    if let Some(b) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(b.clone());
+    }
+    let b = build_fixed_part(root, system_binds)?;
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, b.clone());
+    Ok(b)
+}
+
+fn build_fixed_part(root: &Path, system_binds: bool) -> Result<Builder, PlanError> {
+    let mut b = Builder { root: root.to_path_buf(), ops: Vec::new(), made: Default::default() };
+    if system_binds {
         for d in SYSTEM_DIRS {
             b.system_entry(Path::new(d))?;
         }
@@ -238,12 +250,6 @@ pub fn build_plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
             mode: 0o644,
         });
     }
-    // The box: the program's working directory, writable, size --disk.
-    b.mkdir_p(Path::new("/box"), 0o755)?;
-    b.ops.push(MountOp::AttachBox { fd: input.box_fd, dst: cstr(&b.under(Path::new("/box")))? });
-    // Own /proc of the new pid namespace.
-    b.mkdir_p(Path::new("/proc"), 0o555)?;
-    b.ops.push(MountOp::Proc { dst: cstr(&b.under(Path::new("/proc")))? });
     // Minimal /dev: a tmpfs with only the harmless devices bound in (mknod is not
     // allowed in a user namespace, and binding the host's nodes is what bwrap does).
     b.mkdir_p(Path::new("/dev"), 0o755)?;
@@ -256,6 +262,21 @@ pub fn build_plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
     for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")] {
         b.ops.push(MountOp::Symlink { target: CString::new(target).expect("no NUL"), path: cstr(&b.under(&Path::new("/dev").join(name)))? });
     }
+    Ok(b)
+}
+
+/// Build the mount plan of one run (parent side).
+///
+/// # Errors
+/// A bind source that cannot be inspected, or a bad destination.
+pub fn build_plan(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
+    let mut b = fixed_part(input.root, input.system_binds)?;
+    // The box: the program's working directory, writable, size --disk.
+    b.mkdir_p(Path::new("/box"), 0o755)?;
+    b.ops.push(MountOp::AttachBox { fd: input.box_fd, dst: cstr(&b.under(Path::new("/box")))? });
+    // Own /proc of the new pid namespace.
+    b.mkdir_p(Path::new("/proc"), 0o555)?;
+    b.ops.push(MountOp::Proc { dst: cstr(&b.under(Path::new("/proc")))? });
     // Fresh /tmp and /dev/shm per run, capped like the box (and charged to the cgroup).
     let tmp_data = CString::new(format!("mode=1777,size={},nr_inodes=16384", input.disk_bytes)).expect("no NUL");
     for d in ["/tmp", "/dev/shm"] {

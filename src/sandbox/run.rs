@@ -50,12 +50,40 @@ struct Trace {
     on: bool,
     start: Instant,
     last: Instant,
+    /// Shared page the children stamp (see `spawn::TracePoint`).
+    page: *mut u64,
+    clone_ns: u64,
 }
 
 impl Trace {
     fn new() -> Trace {
         let now = Instant::now();
-        Trace { on: std::env::var_os("DOKERU_TRACE").is_some(), start: now, last: now }
+        let on = std::env::var_os("DOKERU_TRACE").is_some();
+        let mut page = std::ptr::null_mut();
+        if on {
+            // SAFETY: a fresh anonymous shared mapping; checked for failure.
+            let p = unsafe {
+                libc::mmap(std::ptr::null_mut(), 4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_ANONYMOUS, -1, 0)
+            };
+            if p != libc::MAP_FAILED {
+                page = p.cast();
+            }
+        }
+        Trace { on, start: now, last: now, page, clone_ns: 0 }
+    }
+
+    /// Print the children's stamps relative to the clone.
+    fn children(&self) {
+        if !self.on || self.page.is_null() {
+            return;
+        }
+        for (point, name) in spawn::TRACE_POINTS {
+            // SAFETY: page has 512 u64 slots; the children are gone or only write.
+            let t = unsafe { self.page.add(point as usize).read_volatile() };
+            if t != 0 {
+                eprintln!("dokeru trace:   child {:>9.3} ms after clone: {name}", (t as f64 - self.clone_ns as f64) / 1e6);
+            }
+        }
     }
 
     fn step(&mut self, what: &str) {
@@ -67,6 +95,15 @@ impl Trace {
                 (now - self.last).as_secs_f64() * 1e3
             );
             self.last = now;
+        }
+    }
+}
+
+impl Drop for Trace {
+    fn drop(&mut self) {
+        if !self.page.is_null() {
+            // SAFETY: unmapping the page we mapped in new().
+            unsafe { libc::munmap(self.page.cast(), 4096) };
         }
     }
 }
@@ -439,6 +476,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         status_write_fd: status_w.as_raw_fd(),
         seccomp_sock_fd: sock_child.as_raw_fd(),
         seccomp: spec.seccomp.as_deref(),
+        trace: trace.page,
     };
     child.finish();
     trace.step("fds, argv, plan");
@@ -449,6 +487,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
 
     trace.step("cgroup created");
     // --- spawn ---
+    trace.clone_ns = spawn::monotonic_ns();
     // SAFETY: `child` and everything it points to outlive the clone; the child
     // only makes raw syscalls on them.
     let spawned = unsafe { spawn::clone_init_from_parent(&child, cg.clone_into_fd()) }.map_err(fail("clone the sandbox"))?;
@@ -731,6 +770,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     trace.step("measured, files copied out");
     guard.finish()?;
     trace.step("cgroup removed");
+    trace.children();
     let facts = Facts {
         cgroup: ctx.hierarchy.version().as_str().to_owned(),
         cpu_time_source: "cgroup".to_owned(),

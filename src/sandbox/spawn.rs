@@ -169,6 +169,51 @@ pub struct ChildPlan<'a> {
     /// Our end of the socketpair that carries the seccomp listener fd.
     pub seccomp_sock_fd: RawFd,
     pub seccomp: Option<&'a super::seccomp::Policy>,
+    /// A MAP_SHARED page where the children stamp CLOCK_MONOTONIC times of
+    /// their steps (slot per [`TracePoint`]); null when tracing is off.
+    pub trace: *mut u64,
+}
+
+/// Steps the children timestamp when tracing (`DOKERU_TRACE`).
+#[derive(Debug, Clone, Copy)]
+#[repr(usize)]
+pub enum TracePoint {
+    InitStart = 0,
+    GotGo,
+    MountsDone,
+    RootReady,
+    ProgramForked,
+    ProgramStart,
+    CredsDropped,
+    SeccompApplied,
+    ProgramExited,
+}
+
+pub const TRACE_POINTS: [(TracePoint, &str); 9] = [
+    (TracePoint::InitStart, "init started"),
+    (TracePoint::GotGo, "init got go"),
+    (TracePoint::MountsDone, "mount ops done"),
+    (TracePoint::RootReady, "pivot_root done"),
+    (TracePoint::ProgramForked, "program forked (init side)"),
+    (TracePoint::ProgramStart, "program process started"),
+    (TracePoint::CredsDropped, "credentials dropped"),
+    (TracePoint::SeccompApplied, "seccomp applied (exec next)"),
+    (TracePoint::ProgramExited, "init saw the program exit"),
+];
+
+/// Nanoseconds of CLOCK_MONOTONIC (async-signal-safe).
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes only into ts.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn stamp(plan: &ChildPlan<'_>, point: TracePoint) {
+    if !plan.trace.is_null() {
+        // SAFETY: trace points at a shared page of at least TRACE_POINTS u64 slots.
+        unsafe { plan.trace.add(point as usize).write_volatile(monotonic_ns()) };
+    }
 }
 
 impl ChildPlan<'_> {
@@ -291,6 +336,7 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
         // Die with the parent thread: a killed dokeru must not leave a sandbox
         // running. (Checked again below by the sync read: if the parent died
         // before this prctl, the pipe reads EOF.)
+        stamp(plan, TracePoint::InitStart);
         check!(plan, Step::DeathSignal, libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0));
         let mut go = 0u8;
         let n = loop {
@@ -304,6 +350,7 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
             libc::_exit(126);
         }
         libc::close(plan.sync_read_fd);
+        stamp(plan, TracePoint::GotGo);
         check!(plan, Step::UnshareCgroup, libc::unshare(libc::CLONE_NEWCGROUP));
         setup_mounts_in_child(plan);
         let h = plan.hostname.as_bytes();
@@ -319,6 +366,7 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
             program_in_child(plan);
         }
         let program = pid as libc::pid_t;
+        stamp(plan, TracePoint::ProgramForked);
         // Keep only the status pipe: the error pipe must see EOF once the
         // program execs, and stdout/stderr must close with the program.
         let sfd = plan.status_write_fd as u32;
@@ -342,6 +390,7 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
                 libc::_exit(0); // ECHILD: everything reaped
             }
             if r == program {
+                stamp(plan, TracePoint::ProgramExited);
                 let rec = status_record::encode(status_record::PROGRAM_STATUS, status as u32, 0);
                 libc::write(plan.status_write_fd, rec.as_ptr().cast(), rec.len());
                 // The run ends with its main process: kill everything left in
@@ -412,6 +461,7 @@ unsafe fn setup_mounts_in_child(plan: &ChildPlan<'_>) {
                 fail_in_child(plan, Step::MountOp, errno(), i as u32);
             }
         }
+        stamp(plan, TracePoint::MountsDone);
         check!(plan, Step::PivotRoot, libc::chdir(m.root.as_ptr()));
         check!(plan, Step::PivotRoot, libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) as i32);
         check!(plan, Step::DetachOldRoot, libc::umount2(c".".as_ptr(), libc::MNT_DETACH));
@@ -421,6 +471,7 @@ unsafe fn setup_mounts_in_child(plan: &ChildPlan<'_>) {
             Step::RemountRootReadOnly,
             libc::mount(none, c"/".as_ptr(), ptr::null(), libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, ptr::null())
         );
+        stamp(plan, TracePoint::RootReady);
     }
 }
 
@@ -447,6 +498,7 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
     unsafe {
         // If init dies the whole namespace dies anyway; this also covers the
         // window before the program's own exec.
+        stamp(plan, TracePoint::ProgramStart);
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
         check!(plan, Step::Setsid, libc::setsid());
         for (from, to) in [(plan.stdin_fd, 0), (plan.stdout_fd, 1), (plan.stderr_fd, 2)] {
@@ -470,12 +522,17 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
             }
             cap += 1;
         }
+        // Raw syscalls, not glibc's wrappers: glibc's set*id broadcast the change
+        // to every thread it believes exists (nptl "setxid") and wait on a futex
+        // for them; in a child cloned from a multi-threaded parent those threads
+        // do not exist and the wait never ends (seen as a hung run).
         let groups = [plan.gid];
-        check!(plan, Step::SetGroups, libc::setgroups(1, groups.as_ptr()));
-        check!(plan, Step::SetGid, libc::setresgid(plan.gid, plan.gid, plan.gid));
+        check!(plan, Step::SetGroups, libc::syscall(libc::SYS_setgroups, 1usize, groups.as_ptr()) as i32);
+        check!(plan, Step::SetGid, libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid) as i32);
         // setresuid from 0 to non-zero clears the permitted, effective and
         // ambient capability sets (capabilities(7), "Effect of user ID changes").
-        check!(plan, Step::SetUid, libc::setresuid(plan.uid, plan.uid, plan.uid));
+        check!(plan, Step::SetUid, libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid) as i32);
+        stamp(plan, TracePoint::CredsDropped);
         check!(plan, Step::ChdirBox, libc::chdir(c"/box".as_ptr()));
         // Nothing but 0/1/2 may survive the exec; the pipes we still need here
         // are close-on-exec already.
@@ -507,6 +564,7 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
             }
             libc::close(listener);
         }
+        stamp(plan, TracePoint::SeccompApplied);
         let mut last = libc::ENOENT;
         for path in &plan.exec_paths {
             libc::execve(path.as_ptr(), plan.argv_ptrs.as_ptr(), plan.envp_ptrs.as_ptr());

@@ -99,6 +99,75 @@ pub(crate) fn unknown_nr_enosys(last_known_nr: u32) -> Vec<sock_filter> {
     ]
 }
 
+/// A decision tree that lets every syscall the filter has no rule for through at
+/// once (`ret ALLOW`), and falls through to the full program for the others.
+///
+/// Why: the kernel prepares a per-syscall "always allowed" cache when a filter is
+/// attached by emulating the filter for every syscall number (seccomp_cache_prepare,
+/// Linux 5.11+), and every call of the program walks it too. seccompiler emits one
+/// comparison per rule in a line, so a ~60-rule deny list costs ~130 instructions for
+/// each allowed call and ~0.3 ms per run just to attach. A balanced tree over the
+/// sorted numbers answers in ~8. Only valid where the filter's mismatch action is
+/// ALLOW (ours are). Expects the accumulator to hold `nr`. Returns `None` if the tree
+/// would need a jump longer than classic BPF's 255.
+pub(crate) fn allow_fast_path(numbers: &[u32]) -> Option<Vec<sock_filter>> {
+    #[derive(Clone, Copy)]
+    enum To {
+        Next,
+        Match,
+        Allow,
+        Skip(usize),
+    }
+    // (opcode, k, jt, jf)
+    fn build(v: &[u32], out: &mut Vec<(u16, u32, To, To)>) {
+        if v.len() <= 3 {
+            for (i, &n) in v.iter().enumerate() {
+                let last = i + 1 == v.len();
+                out.push((BPF_JMP | BPF_JEQ | BPF_K, n, To::Match, if last { To::Allow } else { To::Next }));
+            }
+            if v.is_empty() {
+                out.push((BPF_JMP, 0, To::Allow, To::Allow)); // ja ALLOW
+            }
+            return;
+        }
+        let mid = v.len() / 2;
+        let at = out.len();
+        out.push((BPF_JMP | BPF_JGE | BPF_K, v[mid], To::Next, To::Next));
+        let left_start = out.len();
+        build(&v[..mid], out);
+        let left_len = out.len() - left_start;
+        out[at].2 = To::Skip(left_len); // nr >= v[mid]: skip the left subtree
+        build(&v[mid..], out);
+    }
+    let mut sorted = numbers.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut tree = Vec::new();
+    build(&sorted, &mut tree);
+    let allow_at = tree.len();
+    let match_at = allow_at + 1;
+    let mut out = Vec::with_capacity(tree.len() + 1);
+    for (i, (code, k, jt, jf)) in tree.iter().copied().enumerate() {
+        let rel = |t: To| -> Option<u8> {
+            let target = match t {
+                To::Next => i + 1,
+                To::Match => match_at,
+                To::Allow => allow_at,
+                To::Skip(n) => i + 1 + n,
+            };
+            u8::try_from(target - (i + 1)).ok()
+        };
+        if code == BPF_JMP {
+            // `ja` takes its offset in k.
+            out.push(stmt(BPF_JMP, (allow_at - (i + 1)) as u32));
+        } else {
+            out.push(jump(code, k, rel(jt)?, rel(jf)?));
+        }
+    }
+    out.push(stmt(RET_K, SECCOMP_RET_ALLOW));
+    Some(out)
+}
+
 /// Rewrites every `ret TRAP` into `ret USER_NOTIF`; returns how many it rewrote.
 ///
 /// seccompiler has no USER_NOTIF action, so deny rules are written with `trap` and
@@ -196,6 +265,20 @@ pub(crate) mod tests {
             run(&p, 463, AUDIT_ARCH_X86_64, [0; 6]),
             SECCOMP_RET_ERRNO | 38
         );
+    }
+
+    #[test]
+    fn fast_path_allows_exactly_the_unlisted_numbers() {
+        for n in [0usize, 1, 2, 3, 4, 7, 20, 65, 120] {
+            let listed: Vec<u32> = (0..n as u32).map(|i| i * 7 + 3).collect();
+            let mut p = vec![stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR_OFFSET)];
+            p.extend(allow_fast_path(&listed).expect("fits"));
+            p.push(stmt(RET_K, SECCOMP_RET_TRAP)); // "the full program"
+            for nr in 0..1000 {
+                let want = if listed.contains(&(nr as u32)) { SECCOMP_RET_TRAP } else { SECCOMP_RET_ALLOW };
+                assert_eq!(run(&p, nr, AUDIT_ARCH_X86_64, [0; 6]), want, "n={n} nr={nr}");
+            }
+        }
     }
 
     #[test]

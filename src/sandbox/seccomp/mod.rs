@@ -273,9 +273,21 @@ fn compile(text: &str, path: &str) -> Result<Vec<Program>, SeccompError> {
             message: e.to_string(),
         })?;
 
+    // Numbers each filter has rules for: everything else is allowed by a short tree
+    // in front of seccompiler's linear program (see bpf::allow_fast_path).
+    let listed = |filter: &str| -> Vec<u32> {
+        top.get(filter)
+            .and_then(|f| f.get("filter"))
+            .and_then(|f| f.as_array())
+            .map(|rules| rules.iter().filter_map(|r| r.get("syscall")?.as_str().and_then(syscall_nr)).collect())
+            .unwrap_or_default()
+    };
     let mut programs = Vec::with_capacity(2);
     if let Some(errno) = compiled.remove(FILTER_ERRNO) {
         let mut insns = bpf::abi_prefix(bpf::SECCOMP_RET_ALLOW);
+        if let Some(fast) = bpf::allow_fast_path(&listed(FILTER_ERRNO)) {
+            insns.extend(fast);
+        }
         insns.extend(errno);
         programs.push(Program {
             filter: FILTER_ERRNO,
@@ -286,6 +298,9 @@ fn compile(text: &str, path: &str) -> Result<Vec<Program>, SeccompError> {
     bpf::trap_to_user_notif(&mut deny);
     let mut insns = bpf::abi_prefix(bpf::SECCOMP_RET_USER_NOTIF);
     insns.extend(bpf::unknown_nr_enosys(LAST_POLICY_NR));
+    if let Some(fast) = bpf::allow_fast_path(&listed(FILTER_DENY)) {
+        insns.extend(fast);
+    }
     insns.extend(deny);
     programs.push(Program {
         filter: FILTER_DENY,
@@ -577,16 +592,25 @@ mod tests {
             (0x06, 0, 0, NOTIF),                          // ret USER_NOTIF
             (0x25, 0, 1, LAST_POLICY_NR),                 // jgt 462
             (0x06, 0, 0, ENOSYS),                         // ret ERRNO(ENOSYS)
-            (0x20, 0, 0, 4),                              // seccompiler: ld [arch]
-            (0x15, 1, 0, X86_64),                         //   jeq AUDIT_ARCH_X86_64, +1
-            (0x06, 0, 0, libc::SECCOMP_RET_KILL_PROCESS), // unreachable after our prefix
-            (0x20, 0, 0, 0),                              //   ld [nr]
         ];
         let got: Vec<(u16, u8, u8, u32)> = deny[..expect.len()]
             .iter()
             .map(|i| (i.code, i.jt, i.jf, i.k))
             .collect();
         assert_eq!(got, expect);
+        // Then the fast-path tree (jumps only), its `ret ALLOW`, then seccompiler's program.
+        let tree_end = expect.len()
+            + deny[expect.len()..].iter().position(|i| i.code == bpf::RET_K).expect("the tree ends in a return");
+        assert!(deny[expect.len()..tree_end].iter().all(|i| i.code & 0x07 == 0x05), "the tree only jumps");
+        assert_eq!((deny[tree_end].code, deny[tree_end].k), (bpf::RET_K, libc::SECCOMP_RET_ALLOW));
+        let seccompiler_start: Vec<(u16, u8, u8, u32)> = vec![
+            (0x20, 0, 0, 4),                              // seccompiler: ld [arch]
+            (0x15, 1, 0, X86_64),                         //   jeq AUDIT_ARCH_X86_64, +1
+            (0x06, 0, 0, libc::SECCOMP_RET_KILL_PROCESS), // unreachable after our prefix
+            (0x20, 0, 0, 0),                              //   ld [nr]
+        ];
+        let got: Vec<(u16, u8, u8, u32)> = deny[tree_end + 1..tree_end + 5].iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect();
+        assert_eq!(got, seccompiler_start);
         assert!(
             !deny
                 .iter()
