@@ -19,9 +19,11 @@ vm_dir=${DOKERU_VM_DIR:-$repo/../shared/vm}
 vm=$vm_dir/run-in-cgroup2-vm.sh
 [ -x "$vm" ] || [ -f "$vm" ] || { echo "test-vm.sh: no VM runner at $vm" >&2; exit 2; }
 timeout=${DOKERU_VM_TIMEOUT:-2400}
+# The soak test picks its own (smaller) count in the emulated VM.
+unset DOKERU_SOAK_RUNS
 
 # Test files whose tests depend on the cgroup (all of them, or the listed ones).
-binaries=(run_limits run_hostile run_status)
+binaries=(run_limits run_hostile run_status fault_tolerance)
 declare -A only=(
   [run_status]="ok_result_has_every_field_and_default_limits output_beyond_limit_1000_keeps_exactly_1000_bytes exit_code_3_is_nonzero_exit"
 )

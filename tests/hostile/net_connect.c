@@ -1,7 +1,7 @@
 /* HOSTILE: TCP connect to 127.0.0.1:PORT (a listener on the host) and send a message.
  * net_connect PORT. Prints "connected" and exits 0 if it got through; prints
  * "<step> failed: <error>" and exits 1 otherwise.
- * Must get: with the default seccomp policy, syscall_denied with denied_syscall "socket";
+ * Must get: with the default seccomp policy, nonzero_exit ("socket failed": ENOSYS);
  * with --seccomp off, nonzero_exit (the sandbox has no route to the host), and the host
  * listener never sees a connection. */
 #include <arpa/inet.h>
