@@ -11,6 +11,9 @@
 //!   property (shown by the harness when one fails), so a failure found with a random
 //!   seed (`DOKERU_FUZZ_SEED=random`) can be replayed exactly.
 //!
+//! Generators return boxed strategies: deeply nested strategy types overflow the 2 MiB
+//! test-thread stack in debug builds.
+//!
 //! No failure-persistence files are written: a fixed seed already replays a failure,
 //! and the tests must not write into the source tree.
 
@@ -68,7 +71,7 @@ pub fn config(name: &str, weight: f64) -> Config {
 /// Any string, biased towards the characters parsers care about: ASCII digits and
 /// letters, signs, dots, whitespace of every kind, NUL, and multi-byte characters
 /// (to catch byte-index slicing on a non-char boundary).
-pub fn nasty_string(max_len: usize) -> impl Strategy<Value = String> {
+pub fn nasty_string(max_len: usize) -> BoxedStrategy<String> {
     let piece = prop_oneof![
         4 => proptest::char::range('0', '9').prop_map(String::from),
         2 => proptest::sample::select(vec![
@@ -88,11 +91,11 @@ pub fn nasty_string(max_len: usize) -> impl Strategy<Value = String> {
         .prop_map(String::from),
         1 => any::<char>().prop_map(String::from),
     ];
-    proptest::collection::vec(piece, 0..max_len).prop_map(|v| v.concat())
+    proptest::collection::vec(piece, 0..max_len).prop_map(|v| v.concat()).boxed()
 }
 
 /// Arbitrary bytes biased towards whitespace, digits, NUL, high bytes and invalid UTF-8.
-pub fn nasty_bytes(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
+pub fn nasty_bytes(max_len: usize) -> BoxedStrategy<Vec<u8>> {
     let byte = prop_oneof![
         3 => proptest::sample::select(b"0123456789".to_vec()),
         2 => proptest::sample::select(b" \t\n\r\x0b\x0c".to_vec()),
@@ -100,11 +103,11 @@ pub fn nasty_bytes(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
         1 => proptest::sample::select(vec![0u8, 0x80, 0xc3, 0xa9, 0xff, 0xfe, 0xed, 0xa0]),
         1 => any::<u8>(),
     ];
-    proptest::collection::vec(byte, 0..max_len)
+    proptest::collection::vec(byte, 0..max_len).boxed()
 }
 
 /// Numbers written the ways users (and hostile files) write them.
-pub fn number_text() -> impl Strategy<Value = String> {
+pub fn number_text() -> BoxedStrategy<String> {
     prop_oneof![
         any::<u64>().prop_map(|n| n.to_string()),
         any::<i64>().prop_map(|n| n.to_string()),
@@ -121,6 +124,7 @@ pub fn number_text() -> impl Strategy<Value = String> {
         ])
         .prop_map(String::from),
     ]
+    .boxed()
 }
 
 #[test]
