@@ -95,11 +95,12 @@ fn any_json() -> BoxedStrategy<Value> {
 /// A condition in seccompiler's format with odd values.
 fn condition() -> BoxedStrategy<Value> {
     (
-        prop_oneof![0u64..6, Just(6u64), Just(u64::MAX)],
-        proptest::sample::select(vec!["dword", "qword", "byte"]),
+        prop_oneof![8 => 0u64..6, 1 => Just(6u64), 1 => Just(u64::MAX)],
+        proptest::sample::select(vec!["dword", "qword", "dword", "qword", "byte"]),
         prop_oneof![
-            proptest::sample::select(vec!["eq", "ne", "lt", "le", "gt", "ge", "in"]).prop_map(|s| json!(s)),
-            any::<u64>().prop_map(|m| json!({ "masked_eq": m })),
+            4 => proptest::sample::select(vec!["eq", "ne", "lt", "le", "gt", "ge"]).prop_map(|s| json!(s)),
+            1 => Just(json!("in")),
+            2 => any::<u64>().prop_map(|m| json!({ "masked_eq": m })),
         ],
         prop_oneof![any::<u64>(), Just(u32::MAX as u64 + 1), Just(0)],
     )
@@ -164,7 +165,7 @@ fn edit(v: &mut Value, path: &[Value], e: &Edit) {
 }
 
 proptest! {
-    #![proptest_config(config("seccomp_policy_mutated_shipped", 0.5))]
+    #![proptest_config(config("seccomp_policy_mutated_shipped", 1.0))]
     #[test]
     fn seccomp_policy_mutated_shipped(
         base in proptest::sample::select(vec!["default.json", "loopback.json"]),
@@ -173,10 +174,11 @@ proptest! {
              prop_oneof![
                  2 => any_json().prop_map(Edit::Replace),
                  1 => Just(Edit::Remove),
-                 2 => (
+                 4 => (
                      prop_oneof![
-                         proptest::sample::select(vec!["mount", "read", "clone3", "mseal", "umount", "", "socket", "x86_64:1"]).prop_map(String::from),
-                         nasty_string(6),
+                         4 => proptest::sample::select(vec!["mount", "read", "clone3", "mseal", "socket", "ptrace", "kexec_load"]).prop_map(String::from),
+                         1 => proptest::sample::select(vec!["umount", "", "x86_64:1", "uretprobe"]).prop_map(String::from),
+                         1 => nasty_string(6),
                      ],
                      proptest::collection::vec(condition(), 0..4),
                  ).prop_map(|(s, c)| Edit::AddRule(s, c)),
