@@ -5,7 +5,7 @@
 #[path = "fuzz_support.rs"]
 mod support;
 
-use dokeru::judge::checker::{map_kattis, map_testlib, truncate, Checked, Feedback};
+use dokeru::judge::checker::{Checked, Feedback, map_kattis, map_testlib, truncate};
 use dokeru::judge::report::Text;
 use dokeru::judge::verdict::CheckResult;
 use dokeru::sandbox::{Captured, Enforced, Facts, Limits, Outcome, Status, Termination};
@@ -37,7 +37,10 @@ fn outcome(termination: Termination, stderr: Vec<u8>, truncated: bool) -> Outcom
         oom_killed: false,
         memory_limit_hit: false,
         stdout: Captured::default(),
-        stderr: Captured { bytes: stderr, truncated },
+        stderr: Captured {
+            bytes: stderr,
+            truncated,
+        },
         facts: Facts::default(),
         limits: Limits::default(),
     }
@@ -90,19 +93,25 @@ fn feedback() -> BoxedStrategy<Feedback> {
         proptest::option::weighted(0.3, file_text()),
         proptest::option::weighted(0.3, file_text()),
     )
-        .prop_map(|(judgemessage, teammessage, score, score_multiplier)| Feedback {
-            judgemessage,
-            teammessage,
-            score,
-            score_multiplier,
-        })
+        .prop_map(
+            |(judgemessage, teammessage, score, score_multiplier)| Feedback {
+                judgemessage,
+                teammessage,
+                score,
+                score_multiplier,
+            },
+        )
         .boxed()
 }
 
 fn stderr_bytes() -> BoxedStrategy<Vec<u8>> {
     prop_oneof![
         nasty_bytes(60),
-        (prop_oneof![Just("points"), Just("POINTS"), Just("ok"), Just("")], number_text(), nasty_string(10))
+        (
+            prop_oneof![Just("points"), Just("POINTS"), Just("ok"), Just("")],
+            number_text(),
+            nasty_string(10)
+        )
             .prop_map(|(w, n, rest)| format!("{w} {n} {rest}").into_bytes()),
         Just(vec![0xff; 5000]),
         Just("ü".repeat(2100).into_bytes()),
@@ -113,7 +122,11 @@ fn stderr_bytes() -> BoxedStrategy<Vec<u8>> {
 /// What every conclusion must satisfy, whichever protocol produced it.
 fn check_common(c: &Checked) -> Result<(), TestCaseError> {
     // The message is for a report: cut to 4096 bytes plus the marker.
-    prop_assert!(c.message.len() <= 4096 + 64, "message of {} bytes", c.message.len());
+    prop_assert!(
+        c.message.len() <= 4096 + 64,
+        "message of {} bytes",
+        c.message.len()
+    );
     prop_assert_eq!(c.message.trim_end(), c.message.as_str());
     match &c.result {
         CheckResult::Failed => prop_assert!(c.failure.as_ref().is_some_and(|f| !f.is_empty())),
@@ -131,7 +144,10 @@ fn check_common(c: &Checked) -> Result<(), TestCaseError> {
 }
 
 fn good_number(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0)
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x >= 0.0)
 }
 
 proptest! {

@@ -5,7 +5,7 @@
 #[path = "fuzz_support.rs"]
 mod support;
 
-use dokeru::judge::default_validator::{parse_float, validate, FlagError, Flags, Judgement};
+use dokeru::judge::default_validator::{FlagError, Flags, Judgement, parse_float, validate};
 use proptest::prelude::*;
 use support::{config, nasty_bytes, nasty_string, number_text};
 
@@ -207,7 +207,11 @@ fn accepted(out: &[u8], ans: &[u8], f: &Flags) -> bool {
         Judgement::Accepted => true,
         Judgement::WrongAnswer(m) => {
             // The message is for a report: present, and bounded whatever the input.
-            assert!(!m.is_empty() && m.len() < 4096, "message of {} bytes", m.len());
+            assert!(
+                !m.is_empty() && m.len() < 4096,
+                "message of {} bytes",
+                m.len()
+            );
             false
         }
     }
@@ -232,9 +236,18 @@ proptest! {
 }
 
 /// A team output made from the answer: same tokens, some changed a little.
-fn mutated() -> impl Strategy<Value = (Vec<(Vec<u8>, Vec<u8>)>, Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>, Vec<u8>)> {
-    (document(), proptest::collection::vec((0u8..8, space(), any::<u64>()), 8), space(), space()).prop_map(
-        |(ans, muts, lead_a, lead_o)| {
+/// Tokens with the whitespace run after each.
+type Doc = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// `(answer, output, answer's leading whitespace, output's leading whitespace)`.
+fn mutated() -> impl Strategy<Value = (Doc, Doc, Vec<u8>, Vec<u8>)> {
+    (
+        document(),
+        proptest::collection::vec((0u8..8, space(), any::<u64>()), 8),
+        space(),
+        space(),
+    )
+        .prop_map(|(ans, muts, lead_a, lead_o)| {
             let mut out = ans.clone();
             for (i, (t, s)) in out.iter_mut().enumerate() {
                 let (kind, sp, r) = &muts[i % muts.len()];
@@ -244,7 +257,10 @@ fn mutated() -> impl Strategy<Value = (Vec<(Vec<u8>, Vec<u8>)>, Vec<(Vec<u8>, Ve
                     2 => *s = sp.clone(),
                     3 => {
                         // Perturb a number by a tiny relative amount.
-                        if let Some(x) = std::str::from_utf8(t).ok().and_then(|s| s.parse::<f64>().ok()) {
+                        if let Some(x) = std::str::from_utf8(t)
+                            .ok()
+                            .and_then(|s| s.parse::<f64>().ok())
+                        {
                             let eps = (*r % 1000) as f64 * 1e-12;
                             *t = format!("{:e}", x * (1.0 + eps)).into_bytes();
                         }
@@ -256,8 +272,7 @@ fn mutated() -> impl Strategy<Value = (Vec<(Vec<u8>, Vec<u8>)>, Vec<(Vec<u8>, Ve
             let lead_a = if lead_a.len() > 1 { lead_a } else { Vec::new() };
             let lead_o = if lead_o.len() > 1 { lead_o } else { Vec::new() };
             (ans, out, lead_a, lead_o)
-        },
-    )
+        })
 }
 
 proptest! {

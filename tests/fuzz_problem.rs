@@ -6,9 +6,9 @@
 #[path = "fuzz_support.rs"]
 mod support;
 
+use dokeru::judge::JudgeError;
 use dokeru::judge::default_validator::Flags;
 use dokeru::judge::problem::Problem;
-use dokeru::judge::JudgeError;
 use proptest::prelude::*;
 use std::path::Path;
 use support::{config, nasty_bytes, nasty_string, number_text};
@@ -18,7 +18,12 @@ fn package(files: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
     // /dev/shm when there is one: a package per case on a disk-backed /tmp is the
     // slowest part of these tests.
     let shm = Path::new("/dev/shm");
-    let d = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() }.unwrap();
+    let d = if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .unwrap();
     for (p, c) in files {
         let path = d.path().join(p);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -42,7 +47,9 @@ fn data_files() -> Vec<(&'static str, Vec<u8>)> {
 fn error_path(e: &JudgeError) -> Option<(&Path, Option<&str>)> {
     match e {
         JudgeError::Package { path, field, .. } => Some((path, Some(field))),
-        JudgeError::ParseYaml { path, .. } | JudgeError::ReadFile { path, .. } => Some((path, None)),
+        JudgeError::ParseYaml { path, .. } | JudgeError::ReadFile { path, .. } => {
+            Some((path, None))
+        }
         _ => None,
     }
 }
@@ -54,7 +61,12 @@ fn check_problem(p: &Problem) -> Result<(), TestCaseError> {
         prop_assert!(t.is_finite() && t > 0.0, "time limit {t}");
     }
     prop_assert!(l.memory_mib > 0 && l.output_mib > 0 && l.validation_memory_mib > 0);
-    for x in [l.time_multiplier, l.time_safety_margin, l.time_resolution, l.validation_time_s] {
+    for x in [
+        l.time_multiplier,
+        l.time_safety_margin,
+        l.time_resolution,
+        l.validation_time_s,
+    ] {
         prop_assert!(x.is_finite() && x > 0.0, "{l:?}");
     }
     prop_assert!(l.ac_to_time_limit >= 1.0 && l.time_limit_to_tle >= 1.0);
@@ -91,15 +103,34 @@ fn yaml_value() -> BoxedStrategy<String> {
     scalar
         .prop_recursive(2, 6, 3, |inner| {
             prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..3).prop_map(|v| format!("[{}]", v.join(", "))),
+                proptest::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|v| format!("[{}]", v.join(", "))),
                 proptest::collection::vec(
-                    (proptest::sample::select(vec![
-                        "en", "objective", "interactive", "scoring", "score", "multipass", "flags",
-                        "ac_to_time_limit", "time_limit_to_tle", "x", "1",
-                    ]), inner),
+                    (
+                        proptest::sample::select(vec![
+                            "en",
+                            "objective",
+                            "interactive",
+                            "scoring",
+                            "score",
+                            "multipass",
+                            "flags",
+                            "ac_to_time_limit",
+                            "time_limit_to_tle",
+                            "x",
+                            "1",
+                        ]),
+                        inner
+                    ),
                     0..3,
                 )
-                .prop_map(|kv| format!("{{{}}}", kv.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "))),
+                .prop_map(|kv| format!(
+                    "{{{}}}",
+                    kv.iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             ]
         })
         .boxed()
@@ -176,12 +207,30 @@ proptest! {
 
 /// Keys of problem.yaml, `limits` ones dotted.
 const META_TARGETS: &[&str] = &[
-    "problem_format_version", "type", "validation", "validator_flags", "grading", "name",
-    "limits", "limits.time_limit", "limits.memory", "limits.output", "limits.time_multiplier",
-    "limits.time_safety_margin", "limits.time_resolution", "limits.time_multipliers",
-    "limits.compilation_time", "limits.compilation_memory", "limits.validation_time",
-    "limits.validation_memory", "limits.validation_output", "limits.code", "limits.bogus",
-    "author", "uuid", "unknown_key",
+    "problem_format_version",
+    "type",
+    "validation",
+    "validator_flags",
+    "grading",
+    "name",
+    "limits",
+    "limits.time_limit",
+    "limits.memory",
+    "limits.output",
+    "limits.time_multiplier",
+    "limits.time_safety_margin",
+    "limits.time_resolution",
+    "limits.time_multipliers",
+    "limits.compilation_time",
+    "limits.compilation_memory",
+    "limits.validation_time",
+    "limits.validation_memory",
+    "limits.validation_output",
+    "limits.code",
+    "limits.bogus",
+    "author",
+    "uuid",
+    "unknown_key",
 ];
 
 proptest! {
@@ -238,8 +287,17 @@ proptest! {
 }
 
 const TESTDATA_TARGETS: &[&str] = &[
-    "on_reject", "grading", "grader_flags", "output_validator_flags", "output_validator_args",
-    "input_validator_flags", "args", "accept_score", "reject_score", "range", "bogus",
+    "on_reject",
+    "grading",
+    "grader_flags",
+    "output_validator_flags",
+    "output_validator_args",
+    "input_validator_flags",
+    "args",
+    "accept_score",
+    "reject_score",
+    "range",
+    "bogus",
 ];
 
 proptest! {
@@ -283,10 +341,24 @@ proptest! {
 }
 
 const GROUP_TARGETS: &[&str] = &[
-    "max_score", "score_aggregation", "require_pass", "args", "output_validator_args",
-    "input_validator_args", "full_feedback", "static_validation_score", "bogus",
+    "max_score",
+    "score_aggregation",
+    "require_pass",
+    "args",
+    "output_validator_args",
+    "input_validator_args",
+    "full_feedback",
+    "static_validation_score",
+    "bogus",
 ];
-const CASE_TARGETS: &[&str] = &["args", "output_validator_args", "hint", "description", "full_feedback", "bogus"];
+const CASE_TARGETS: &[&str] = &[
+    "args",
+    "output_validator_args",
+    "hint",
+    "description",
+    "full_feedback",
+    "bogus",
+];
 
 proptest! {
     #![proptest_config(config("test_group_and_case_yaml_2025", 1.0))]

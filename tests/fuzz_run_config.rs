@@ -7,16 +7,32 @@ mod support;
 
 use dokeru::cli::RunArgs;
 use dokeru::config::run::{build_env, parse_bind, parse_cpus};
-use dokeru::config::{build_run, parse_duration, parse_size, ConfigError};
+use dokeru::config::{ConfigError, build_run, parse_duration, parse_size};
 use proptest::prelude::*;
 use support::{config, nasty_string, number_text};
 
 fn path_piece() -> impl Strategy<Value = String> {
     prop_oneof![
         proptest::sample::select(vec![
-            "/", "/tmp", "/usr", "/etc/hostname", "/nonexistent-dokeru", "/tmp/", "/a/../b",
-            "..", ".", "rw", "ro", "", "/dev/null", "/proc/self", "relative", "/tmp/\0x",
-            "/é", "//", "/tmp/./x",
+            "/",
+            "/tmp",
+            "/usr",
+            "/etc/hostname",
+            "/nonexistent-dokeru",
+            "/tmp/",
+            "/a/../b",
+            "..",
+            ".",
+            "rw",
+            "ro",
+            "",
+            "/dev/null",
+            "/proc/self",
+            "relative",
+            "/tmp/\0x",
+            "/é",
+            "//",
+            "/tmp/./x",
         ])
         .prop_map(String::from),
         nasty_string(8),
@@ -49,7 +65,18 @@ proptest! {
 fn env_entry() -> impl Strategy<Value = String> {
     let key = prop_oneof![
         proptest::sample::select(vec![
-            "A", "PATH", "HOME", "LANG", "_", "A_1", "1A", "", "A-B", "A B", "Ä", "A\0",
+            "A",
+            "PATH",
+            "HOME",
+            "LANG",
+            "_",
+            "A_1",
+            "1A",
+            "",
+            "A-B",
+            "A B",
+            "Ä",
+            "A\0",
             "DOKERU_SURELY_UNSET_VAR",
         ])
         .prop_map(String::from),
@@ -180,10 +207,21 @@ fn option_value() -> impl Strategy<Value = String> {
     prop_oneof![
         number_text(),
         nasty_string(16),
-        (number_text(), proptest::sample::select(vec!["K", "M", "G", "T", "%", "s", "MiB", ""]))
+        (
+            number_text(),
+            proptest::sample::select(vec!["K", "M", "G", "T", "%", "s", "MiB", ""])
+        )
             .prop_map(|(n, u)| format!("{n}{u}")),
-        proptest::sample::select(vec!["unlimited", "none", "loopback", "0", "1", "64M", "0.5"])
-            .prop_map(String::from),
+        proptest::sample::select(vec![
+            "unlimited",
+            "none",
+            "loopback",
+            "0",
+            "1",
+            "64M",
+            "0.5"
+        ])
+        .prop_map(String::from),
     ]
 }
 

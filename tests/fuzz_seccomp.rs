@@ -6,14 +6,16 @@
 #[path = "fuzz_support.rs"]
 mod support;
 
-use dokeru::sandbox::seccomp::{syscall_name, Policy, SeccompError};
+use dokeru::sandbox::seccomp::{Policy, SeccompError, syscall_name};
 use proptest::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 use support::{config, nasty_string};
 
 fn shipped(name: &str) -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/seccomp").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("profiles/seccomp")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
@@ -29,7 +31,13 @@ fn check(d: &Path, r: &Result<Policy, SeccompError>) -> Result<(), TestCaseError
     match r {
         Ok(p) => {
             let progs: Vec<(&str, usize)> = p.programs().map(|(f, i)| (f, i.len())).collect();
-            prop_assert!(matches!(progs.as_slice(), [("deny", _)] | [("errno", _), ("deny", _)]), "{progs:?}");
+            prop_assert!(
+                matches!(
+                    progs.as_slice(),
+                    [("deny", _)] | [("errno", _), ("deny", _)]
+                ),
+                "{progs:?}"
+            );
             for (_, n) in progs {
                 prop_assert!(n > 0 && n <= 4096, "{n} instructions");
             }
@@ -37,7 +45,10 @@ fn check(d: &Path, r: &Result<Policy, SeccompError>) -> Result<(), TestCaseError
         Err(SeccompError::UnsupportedArch { .. }) => {}
         Err(e) => {
             let m = e.to_string();
-            prop_assert!(m.contains(&d.join("policy.json").display().to_string()), "error does not name the file: {m}");
+            prop_assert!(
+                m.contains(&d.join("policy.json").display().to_string()),
+                "error does not name the file: {m}"
+            );
         }
     }
     Ok(())
@@ -66,14 +77,47 @@ fn any_json() -> BoxedStrategy<Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        prop_oneof![Just(0u64), Just(5), Just(6), Just(38), Just(4095), Just(4096), Just(u32::MAX as u64), Just(u32::MAX as u64 + 1), Just(u64::MAX), any::<u64>()]
-            .prop_map(|n| json!(n)),
+        prop_oneof![
+            Just(0u64),
+            Just(5),
+            Just(6),
+            Just(38),
+            Just(4095),
+            Just(4096),
+            Just(u32::MAX as u64),
+            Just(u32::MAX as u64 + 1),
+            Just(u64::MAX),
+            any::<u64>()
+        ]
+        .prop_map(|n| json!(n)),
         any::<i64>().prop_map(|n| json!(n)),
         any::<f64>().prop_map(|x| json!(x)),
         proptest::sample::select(vec![
-            "allow", "trap", "kill", "kill_process", "log", "eq", "ne", "lt", "le", "gt", "ge",
-            "masked_eq", "dword", "qword", "mount", "socket", "clone3", "umount", "mseal",
-            "uretprobe", "", "read\0", "MOUNT", "deny", "errno",
+            "allow",
+            "trap",
+            "kill",
+            "kill_process",
+            "log",
+            "eq",
+            "ne",
+            "lt",
+            "le",
+            "gt",
+            "ge",
+            "masked_eq",
+            "dword",
+            "qword",
+            "mount",
+            "socket",
+            "clone3",
+            "umount",
+            "mseal",
+            "uretprobe",
+            "",
+            "read\0",
+            "MOUNT",
+            "deny",
+            "errno",
         ])
         .prop_map(|s| json!(s)),
         nasty_string(8).prop_map(Value::String),
@@ -82,7 +126,19 @@ fn any_json() -> BoxedStrategy<Value> {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
             proptest::collection::btree_map(
-                proptest::sample::select(vec!["errno", "syscall", "args", "index", "type", "op", "val", "masked_eq", "comment", "x"]).prop_map(String::from),
+                proptest::sample::select(vec![
+                    "errno",
+                    "syscall",
+                    "args",
+                    "index",
+                    "type",
+                    "op",
+                    "val",
+                    "masked_eq",
+                    "comment",
+                    "x"
+                ])
+                .prop_map(String::from),
                 inner,
                 0..3,
             )
@@ -151,8 +207,12 @@ fn edit(v: &mut Value, path: &[Value], e: &Edit) {
         };
     }
     match (node, last, e) {
-        (Value::Object(m), Value::String(k), Edit::Remove) => { m.remove(k.as_str()); }
-        (Value::Array(a), Value::Number(i), Edit::Remove) => { a.remove(i.as_u64().unwrap() as usize); }
+        (Value::Object(m), Value::String(k), Edit::Remove) => {
+            m.remove(k.as_str());
+        }
+        (Value::Array(a), Value::Number(i), Edit::Remove) => {
+            a.remove(i.as_u64().unwrap() as usize);
+        }
         (n, l, Edit::Replace(x)) => {
             let slot = match l {
                 Value::String(k) => n.get_mut(k.as_str()).unwrap(),

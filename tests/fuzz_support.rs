@@ -37,7 +37,11 @@ pub fn cases(weight: f64) -> u32 {
 
 /// The seed of this run: `DOKERU_FUZZ_SEED` (a number, or `random`) or the default.
 pub fn seed() -> u64 {
-    match std::env::var("DOKERU_FUZZ_SEED").ok().as_deref().map(str::trim) {
+    match std::env::var("DOKERU_FUZZ_SEED")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
         None | Some("") => DEFAULT_SEED,
         Some("random") => {
             let t = std::time::SystemTime::now()
@@ -91,7 +95,9 @@ pub fn nasty_string(max_len: usize) -> BoxedStrategy<String> {
         .prop_map(String::from),
         1 => any::<char>().prop_map(String::from),
     ];
-    proptest::collection::vec(piece, 0..max_len).prop_map(|v| v.concat()).boxed()
+    proptest::collection::vec(piece, 0..max_len)
+        .prop_map(|v| v.concat())
+        .boxed()
 }
 
 /// Arbitrary bytes biased towards whitespace, digits, NUL, high bytes and invalid UTF-8.
@@ -117,10 +123,32 @@ pub fn number_text() -> BoxedStrategy<String> {
         (any::<i32>(), any::<i16>()).prop_map(|(m, e)| format!("{m}e{e}")),
         (0u32..1000, 0u32..1000).prop_map(|(a, b)| format!("{a}.{b}")),
         proptest::sample::select(vec![
-            "0", "-0", "+0", "0.0", ".5", "5.", ".", "1e", "1e+", "1e-400", "1e400",
-            "-1e400", "inf", "-inf", "+inf", "Infinity", "nan", "NaN", "-nan", "0x10",
-            "1_000", "18446744073709551615", "18446744073709551616",
-            "99999999999999999999999999999999", "4.9e-324", "1.7976931348623157e308",
+            "0",
+            "-0",
+            "+0",
+            "0.0",
+            ".5",
+            "5.",
+            ".",
+            "1e",
+            "1e+",
+            "1e-400",
+            "1e400",
+            "-1e400",
+            "inf",
+            "-inf",
+            "+inf",
+            "Infinity",
+            "nan",
+            "NaN",
+            "-nan",
+            "0x10",
+            "1_000",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999",
+            "4.9e-324",
+            "1.7976931348623157e308",
         ])
         .prop_map(String::from),
     ]
@@ -136,6 +164,9 @@ fn settings_are_bounded_and_deterministic_by_default() {
     assert!(cases(0.0) >= 1);
     if std::env::var_os("DOKERU_FUZZ_SEED").is_none() {
         assert_eq!(seed(), DEFAULT_SEED);
-        assert_eq!(config("settings", 1.0).rng_seed, RngSeed::Fixed(DEFAULT_SEED));
+        assert_eq!(
+            config("settings", 1.0).rng_seed,
+            RngSeed::Fixed(DEFAULT_SEED)
+        );
     }
 }
