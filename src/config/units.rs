@@ -55,10 +55,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, SizeError> {
         return Err(SizeError(SECS_FORMS.to_owned()));
     }
     let v: f64 = s.parse().map_err(|_| SizeError(SECS_FORMS.to_owned()))?;
-    if !(v > 0.0) || v > 1e7 {
+    // A positive value below half a nanosecond rounds to a zero Duration: refused too.
+    let d = Duration::from_secs_f64(v.min(1e8));
+    if !(v > 0.0) || v > 1e7 || d.is_zero() {
         return Err(SizeError("seconds must be greater than 0 and at most 10000000".to_owned()));
     }
-    Ok(Duration::from_secs_f64(v))
+    Ok(d)
 }
 
 /// Physical memory of the host in bytes (for `N%` sizes).
@@ -101,5 +103,14 @@ mod tests {
         for bad in ["", "0", "-1", "1e3", "abc", "1..2", "inf", "nan", "."] {
             assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn tiny_positive_duration_rounding_to_zero_is_rejected() {
+        // Found by tests/fuzz_units.rs: `0.0000000001` passed the `> 0` check on the f64
+        // and became a zero limit.
+        assert!(parse_duration("0.0000000001").is_err());
+        assert!(parse_duration(&format!("0.{}1", "0".repeat(100))).is_err());
+        assert_eq!(parse_duration("0.000000001"), Ok(Duration::from_nanos(1)));
     }
 }
