@@ -176,11 +176,12 @@ fn secs(
 ) -> Result<Duration, JudgeError> {
     match v {
         None => Ok(default),
-        Some(x) if x.is_finite() && x > 0.0 && x < 86400.0 => Ok(Duration::from_secs_f64(x)),
+        // At least a millisecond: a smaller positive value would round to a zero limit.
+        Some(x) if x.is_finite() && x >= 0.001 && x < 86400.0 => Ok(Duration::from_secs_f64(x)),
         Some(x) => Err(perr(
             path,
             field,
-            format!("{x} is not a number of seconds in (0, 86400)"),
+            format!("{x} is not a number of seconds in [0.001, 86400)"),
         )),
     }
 }
