@@ -9,6 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The tests of this file share the process's fd table and the host's cgroups:
+/// they run one at a time so that the soak test's counts are its own.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn dokeru() -> &'static str {
     env!("CARGO_BIN_EXE_dokeru")
 }
@@ -79,6 +87,7 @@ fn sigkill_at_random_points_leaves_nothing_after_the_next_start() {
     if !root_or_skip("sigkill_at_random_points_leaves_nothing_after_the_next_start") {
         return;
     }
+    let _serial = serial();
     let mounts_before = mounts();
     // Deterministic "random" points spread over setup, run and teardown.
     let delays_us = [0u64, 300, 700, 1200, 2000, 3500, 5000, 8000, 15000, 40000];
@@ -120,6 +129,7 @@ fn exhausted_pid_space_is_an_internal_error_naming_the_step() {
     if !root_or_skip("exhausted_pid_space_is_an_internal_error_naming_the_step") {
         return;
     }
+    let _serial = serial();
     // --pids 1 leaves room for init only: forking the program must fail.
     let started = Instant::now();
     let (code, v, err) = run_json(&["--pids", "1", "--wall-time", "5", "--", "/bin/true"]);
@@ -135,6 +145,7 @@ fn full_box_is_an_internal_error_naming_the_file() {
     if !root_or_skip("full_box_is_an_internal_error_naming_the_file") {
         return;
     }
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.bin");
     std::fs::write(&big, vec![7u8; 2 << 20]).unwrap();
@@ -162,6 +173,7 @@ fn many_runs_leave_fds_memory_cgroups_and_mounts_as_they_were() {
     if !root_or_skip("many_runs_leave_fds_memory_cgroups_and_mounts_as_they_were") {
         return;
     }
+    let _serial = serial();
     // The emulated cgroup-v2 VM is ~20x slower: fewer runs there.
     let default_runs = if std::env::var_os("CG2VM").is_some() { 40 } else { 300 };
     let runs: usize = std::env::var("DOKERU_SOAK_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(default_runs);
