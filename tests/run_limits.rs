@@ -170,9 +170,22 @@ fn percent_50_spinner_wall_1_uses_half_a_second() {
     }
     let out = sandbox(&["--percent", "50", "--wall-time", "1"], "spin_threads", &["1"]);
     out.expect_result().expect_status("wall_time_limit_exceeded");
-    out.in_range("cpu_time_ms", 400.0, 600.0);
+    expect_half_cpu(&out);
     expect_limit(&out, Q::Percent, 50.0);
     expect_limit(&out, Q::Period, 100000.0);
+}
+
+/// A spinner capped at 50 % for a 1 s wall limit used about 0.5 s of CPU. In the
+/// emulated VM the kill itself lands late (wall 1.05-1.4 s), so there the share of
+/// CPU over the wall time is what is checked: 0.5 of whatever the wall was.
+fn expect_half_cpu(out: &Out) {
+    if in_vm() {
+        let share = out.num("cpu_time_ms") / out.num("wall_time_ms");
+        eprintln!("note: in the VM, checking the CPU share {share:.3} instead of the absolute CPU time");
+        assert!((0.4..=0.65).contains(&share), "CPU share {share:.3} not about 0.5{}", out.ctx());
+    } else {
+        out.in_range("cpu_time_ms", 400.0, 600.0);
+    }
 }
 
 /// `--period` is used with `--percent`.
@@ -183,7 +196,7 @@ fn percent_50_with_period_50000() {
     }
     let out = sandbox(&["--percent", "50", "--period", "50000", "--wall-time", "1"], "spin_threads", &["1"]);
     out.expect_result().expect_status("wall_time_limit_exceeded");
-    out.in_range("cpu_time_ms", 400.0, 600.0);
+    expect_half_cpu(&out);
     expect_limit(&out, Q::Period, 50000.0);
 }
 
