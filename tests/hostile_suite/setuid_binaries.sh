@@ -1,14 +1,15 @@
 #!/bin/sh
 # HOSTILE (shell): tries the host's setuid binaries (su, passwd, chsh, newgrp, mount, sudo)
 # to become root; each would write /box/PWNED as root. Prints the uid after every attempt.
+# Run with --seccomp off (under the default policy PAM's netlink audit socket already ends
+# the run as syscall_denied "socket"): what stops them is nosuid and no_new_privs.
 # Must get: ok (exit 0): uid stays 1000 ("uid=1000" printed, "PWNED" never).
-for b in su passwd chsh newgrp mount umount sudo pkexec gpasswd chfn; do
+for b in su passwd chsh newgrp sudo pkexec gpasswd chfn; do
   p=$(command -v $b 2>/dev/null) || continue
   ls -l "$p"
   case $b in
     su) su -c 'id > /box/PWNED' root < /dev/null ;;
     sudo) sudo -n sh -c 'id > /box/PWNED' < /dev/null ;;
-    mount) mount -t tmpfs none /box ;;
     passwd) passwd -d root < /dev/null ;;
     *) "$p" < /dev/null ;;
   esac >/dev/null 2>&1
