@@ -129,15 +129,16 @@ macro_rules! cases {
 
 const LIM: &[&str] = &["--time", "1", "--wall-time", "3"];
 const BOMB: &[&str] = &["--pids", "32", "--time", "1", "--wall-time", "3"];
-const MEM: &[&str] = &["--mem", "64M", "--time", "5", "--wall-time", "10"];
-const MEM32: &[&str] = &["--mem", "32M", "--disk", "256M", "--time", "5", "--wall-time", "10"];
+// Generous CPU time: page faults are slow in the emulated VM (about 5 MB per CPU second).
+const MEM: &[&str] = &["--mem", "64M", "--time", "20", "--wall-time", "40"];
+const MEM32: &[&str] = &["--mem", "32M", "--disk", "256M", "--time", "20", "--wall-time", "40"];
 
 cases! {
     // --- resources ---------------------------------------------------------------------
     fork_bomb: c("fork_bomb.c", BOMB, &[], "time_limit_exceeded").dangerous().check(pids_32);
     fork_bomb_setsid: c("fork_bomb_setsid.c", BOMB, &[], "time_limit_exceeded").dangerous().check(pids_32);
     fork_bomb_double_fork: c("fork_bomb_double.c", BOMB, &[], "time_limit_exceeded").dangerous().check(pids_32);
-    fork_bomb_bash: c("fork_bomb.sh", BOMB, &[], "time_limit_exceeded").or("wall_time_limit_exceeded").dangerous();
+    fork_bomb_bash: c("fork_bomb.sh", BOMB, &[], "time_limit_exceeded").dangerous();
     thread_bomb: c("thread_bomb.c", BOMB, &[], "time_limit_exceeded").dangerous().check(cpu_capped);
     mem_heap: c("mem_heap.c", MEM, &[], "memory_limit_exceeded").dangerous().check(oom_64m);
     mem_stack: c("mem_stack.c", MEM, &[], "memory_limit_exceeded").dangerous().check(peak_64m);
