@@ -91,6 +91,7 @@ impl Case {
         self.exit_code = Some(code);
         self
     }
+    #[allow(dead_code)] // for outcomes the scheduler may decide between; none needs it today
     fn or(mut self, status: &'static str) -> Case {
         self.status.push(status);
         self
@@ -113,10 +114,12 @@ impl Case {
     }
 }
 
+/// `name: case;` lines; a line may start with attributes (`#[ignore = "dokeru bug: ..."]`).
 macro_rules! cases {
-    ($($name:ident: $case:expr;)*) => {
+    ($($(#[$meta:meta])* $name:ident: $case:expr;)*) => {
         $(
             #[test]
+            $(#[$meta])*
             fn $name() {
                 run_case(stringify!($name), $case);
             }
@@ -138,7 +141,9 @@ cases! {
     fork_bomb: c("fork_bomb.c", BOMB, &[], "time_limit_exceeded").dangerous().check(pids_32);
     fork_bomb_setsid: c("fork_bomb_setsid.c", BOMB, &[], "time_limit_exceeded").dangerous().check(pids_32);
     fork_bomb_double_fork: c("fork_bomb_double.c", BOMB, &[], "time_limit_exceeded").dangerous().check(pids_32);
-    fork_bomb_bash: c("fork_bomb.sh", BOMB, &[], "time_limit_exceeded").dangerous();
+    // Wall 10 s: on a loaded host bash children in fork-retry sleeps can keep the spinning main
+    // process from 1 s of CPU within 3 s.
+    fork_bomb_bash: c("fork_bomb.sh", &["--pids", "32", "--time", "1", "--wall-time", "10"], &[], "time_limit_exceeded").dangerous();
     thread_bomb: c("thread_bomb.c", BOMB, &[], "time_limit_exceeded").dangerous().check(cpu_capped);
     mem_heap: c("mem_heap.c", MEM, &[], "memory_limit_exceeded").dangerous().check(oom_64m);
     mem_stack: c("mem_stack.c", MEM, &[], "memory_limit_exceeded").dangerous().check(peak_64m);
