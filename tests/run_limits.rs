@@ -43,7 +43,7 @@ fn four_threads_time_1_is_tle_and_wall_below_cpu() {
             return;
         }
         last = format!("attempt {attempt}: wall_time_ms {wall} not < 0.75 x cpu_time_ms {cpu}{}", out.ctx());
-        skip(&format!("attempt {attempt}: wall {wall} ms vs cpu {cpu} ms (machine busy?), retrying"));
+        note(&format!("attempt {attempt}: wall {wall} ms vs cpu {cpu} ms (machine busy?)"));
     }
     panic!("{last}");
 }

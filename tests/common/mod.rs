@@ -41,6 +41,12 @@ pub fn skip(reason: &str) {
     }
 }
 
+/// Print a note that libtest does not capture (for retries of load-dependent checks).
+pub fn note(text: &str) {
+    let line = format!("note: {}: {}\n", test_name(), text);
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
