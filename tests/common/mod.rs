@@ -201,17 +201,20 @@ pub fn private_tmpdir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let prefix = if in_vm() { "tmpdir-vm-" } else { "tmpdir-" };
         if let Ok(rd) = std::fs::read_dir(base) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
-                if let Some(pid) = name.strip_prefix("tmpdir-").and_then(|p| p.parse::<u32>().ok()) {
+                // The cgroup-v2 VM shares this directory with the host while both may run: each
+                // side only sweeps its own (`tmpdir-vm-<pid>` in the VM), by its own pids.
+                if let Some(pid) = name.strip_prefix(prefix).and_then(|p| p.parse::<u32>().ok()) {
                     if !Path::new(&format!("/proc/{pid}")).exists() {
                         let _ = std::fs::remove_dir_all(e.path());
                     }
                 }
             }
         }
-        let dir = base.join(format!("tmpdir-{}", std::process::id()));
+        let dir = base.join(format!("{prefix}{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the private TMPDIR");
         dir
     })
@@ -713,6 +716,10 @@ impl HostSnapshot {
         let now = procs();
         for pid in descendants_of(me, &now) {
             let p = &now[&pid];
+            if self.procs.contains_key(&pid) {
+                // Started by the test before the snapshot (a canary process it watches).
+                continue;
+            }
             if p.state == 'Z' {
                 // A zombie re-parented to us (we are the subreaper): reap it, it does not count.
                 // SAFETY: waitpid on one specific pid with WNOHANG; it is our child.

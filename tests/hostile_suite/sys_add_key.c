@@ -1,0 +1,18 @@
+/* HOSTILE: calls add_key directly: syscall(...).
+ * Must get: syscall_denied with denied_syscall "add_key" (the call never runs; if it returns,
+ * the program prints what it got and exits 3). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+    long r = (long)(syscall(SYS_add_key, "user", "dkt", "x", 1, -2));
+    printf("add_key returned %ld\n", r);
+    return 3;
+}

@@ -1,0 +1,18 @@
+/* HOSTILE: calls syslog directly: syscall(...).
+ * Must get: syscall_denied with denied_syscall "syslog" (the call never runs; if it returns,
+ * the program prints what it got and exits 3). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+    long r = (long)(syscall(SYS_syslog, 3, calloc(1, 4096), 4096));
+    printf("syslog returned %ld\n", r);
+    return 3;
+}
