@@ -23,7 +23,7 @@ timeout=${DOKERU_VM_TIMEOUT:-2400}
 unset DOKERU_SOAK_RUNS
 
 # Test files whose tests depend on the cgroup (all of them, or the listed ones).
-binaries=(run_limits run_hostile run_status fault_tolerance)
+binaries=(run_limits run_hostile run_status fault_tolerance run_hostile_suite)
 declare -A only=(
   [run_status]="ok_result_has_every_field_and_default_limits output_beyond_limit_1000_keeps_exactly_1000_bytes exit_code_3_is_nonzero_exit"
 )
@@ -47,6 +47,7 @@ for line in sys.stdin:
 
 echo "== compiling the test programs on the host"
 "${exe[run_cli]}" --exact test_programs_compile --quiet
+"${exe[run_hostile_suite]}" --exact hostile_suite_compiles --quiet
 
 # The VM shares the cwd (the repo) read-write; the target dir too, when it lives elsewhere.
 share=()

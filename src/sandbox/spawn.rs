@@ -40,15 +40,17 @@ pub enum Step {
     Seccomp,
     SendSeccompListener,
     Exec,
+    DisableUserNamespaces,
 }
 
 impl Step {
     pub fn from_u32(v: u32) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 25] = [
+        const ALL: [Step; 26] = [
             WaitForParent, DeathSignal, UnshareCgroup, MakeRootPrivate, MountRoot, MountOp, PivotRoot, DetachOldRoot,
             RemountRootReadOnly, SetHostname, LoopbackUp, ForkProgram, Setsid, RedirectStdio, SetRlimit, SetGroups,
             SetGid, SetUid, ChdirBox, CloseFds, NoNewPrivs, DropCapabilities, Seccomp, SendSeccompListener, Exec,
+            DisableUserNamespaces,
         ];
         ALL.into_iter().find(|s| *s as u32 == v)
     }
@@ -81,6 +83,7 @@ impl Step {
             Seccomp => "apply the seccomp filter",
             SendSeccompListener => "send the seccomp listener to the parent",
             Exec => "exec the program",
+            DisableUserNamespaces => "forbid nested user namespaces",
         }
     }
 }
@@ -471,6 +474,21 @@ unsafe fn setup_mounts_in_child(plan: &ChildPlan<'_>) {
             Step::RemountRootReadOnly,
             libc::mount(none, c"/".as_ptr(), ptr::null(), libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, ptr::null())
         );
+        // No nested user namespaces, whatever the seccomp policy allows: a nested
+        // one would hand the program a full capability set over namespaces of its
+        // own (kernel attack surface). user.* limits are per user namespace and
+        // hierarchical; 0 here makes unshare/clone(CLONE_NEWUSER) fail with ENOSPC
+        // (user_namespaces(7), "/proc/sys/user"; bubblewrap's --disable-userns).
+        let fd = libc::open(c"/proc/sys/user/max_user_namespaces".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            fail_in_child(plan, Step::DisableUserNamespaces, errno(), 0);
+        }
+        let w = libc::write(fd, c"0".as_ptr().cast(), 1);
+        let e = errno();
+        libc::close(fd);
+        if w != 1 {
+            fail_in_child(plan, Step::DisableUserNamespaces, e, 0);
+        }
         stamp(plan, TracePoint::RootReady);
     }
 }
