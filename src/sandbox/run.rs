@@ -86,6 +86,13 @@ impl Trace {
         }
     }
 
+    /// Print an instant (CLOCK_MONOTONIC ns) relative to the clone.
+    fn at(&self, what: &str, ns: u64) {
+        if self.on {
+            eprintln!("dokeru trace:   parent{:>8.3} ms after clone: {what}", (ns as f64 - self.clone_ns as f64) / 1e6);
+        }
+    }
+
     fn step(&mut self, what: &str) {
         if self.on {
             let now = Instant::now();
@@ -739,6 +746,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         }
     }
     trace.step("init exited");
+    let init_exit_seen_ns = spawn::monotonic_ns();
     guard.reap();
     // Everything in the namespace is dead now: drain what is left in the pipes.
     for s in [&mut out, &mut err] {
@@ -804,6 +812,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     guard.finish()?;
     trace.step("cgroup removed");
     trace.children();
+    trace.at("parent saw init's exit", init_exit_seen_ns);
     let facts = Facts {
         cgroup: ctx.hierarchy.version().as_str().to_owned(),
         cpu_time_source: "cgroup".to_owned(),

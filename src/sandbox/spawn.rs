@@ -190,9 +190,10 @@ pub enum TracePoint {
     CredsDropped,
     SeccompApplied,
     ProgramExited,
+    InitExiting,
 }
 
-pub const TRACE_POINTS: [(TracePoint, &str); 9] = [
+pub const TRACE_POINTS: [(TracePoint, &str); 10] = [
     (TracePoint::InitStart, "init started"),
     (TracePoint::GotGo, "init got go"),
     (TracePoint::MountsDone, "mount ops done"),
@@ -202,6 +203,7 @@ pub const TRACE_POINTS: [(TracePoint, &str); 9] = [
     (TracePoint::CredsDropped, "credentials dropped"),
     (TracePoint::SeccompApplied, "seccomp applied (exec next)"),
     (TracePoint::ProgramExited, "init saw the program exit"),
+    (TracePoint::InitExiting, "init reaped everything, exiting"),
 ];
 
 /// Nanoseconds of CLOCK_MONOTONIC (async-signal-safe).
@@ -390,6 +392,7 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
                 if errno() == libc::EINTR {
                     continue;
                 }
+                stamp(plan, TracePoint::InitExiting);
                 libc::_exit(0); // ECHILD: everything reaped
             }
             if r == program {
