@@ -189,7 +189,19 @@ impl Context {
                 "validator build/run scripts are not supported by dokeru; give the sources",
             ));
         }
-        let sources = exec::collect_sources(path)?;
+        let mut sources = exec::collect_sources(path)?;
+        if path.is_file() {
+            // A checker at the package root (Polygon's `check.cpp`) includes
+            // "testlib.h", which such packages ship beside it or in `files/` (Polygon's
+            // place for it): it goes into the compile box with the checker.
+            let root = path.parent().unwrap_or(Path::new("."));
+            if let Some(h) = [root.join("testlib.h"), root.join("files/testlib.h")]
+                .into_iter()
+                .find(|p| p.is_file())
+            {
+                sources.push(h);
+            }
+        }
         let profile = self.profiles.detect(None, &sources, path)?.clone();
         profile.check_toolchain()?;
         let dir = self.work.path().join("checker");
