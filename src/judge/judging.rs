@@ -656,6 +656,37 @@ impl Context {
         })
     }
 
+    /// The sandbox of one (non-interactive) test run: the program at `/prog`, the test's
+    /// input on stdin, stdout to the host file `output`. Public so that the speed test can
+    /// time `sandbox::run` on exactly the spec the judge uses.
+    ///
+    /// # Errors
+    /// The profile's seccomp policy cannot be loaded.
+    pub fn test_spec(
+        &self,
+        program: &Program,
+        test: &TestCase,
+        output: &Path,
+        cpu: Option<usize>,
+    ) -> Result<SandboxSpec, JudgeError> {
+        Ok(SandboxSpec {
+            argv: program.argv(self.settings.memory_mib, &test.args),
+            env: program.profile.environment(),
+            limits: self.run_limits(program, cpu),
+            stdin: Stdin::File(test.input.clone()),
+            stdout: Output::File(output.to_path_buf()),
+            stderr: Output::Capture,
+            binds: program.binds(),
+            system_binds: true,
+            copy_in: Self::files_copy_in(test),
+            copy_out: Vec::new(),
+            net: sandbox::Net::None,
+            seccomp: self
+                .sandboxes
+                .policy(program.profile.seccomp.as_deref(), &program.profile.name)?,
+        })
+    }
+
     /// One test: a fresh sandbox for the submission, then the checker.
     fn run_test(
         &self,
@@ -671,22 +702,7 @@ impl Context {
             return self.run_interactive(program, test, &dir, cpu);
         }
         let output = dir.join("output");
-        let spec = SandboxSpec {
-            argv: program.argv(self.settings.memory_mib, &test.args),
-            env: program.profile.environment(),
-            limits: self.run_limits(program, cpu),
-            stdin: Stdin::File(test.input.clone()),
-            stdout: Output::File(output.clone()),
-            stderr: Output::Capture,
-            binds: program.binds(),
-            system_binds: true,
-            copy_in: Self::files_copy_in(test),
-            copy_out: Vec::new(),
-            net: sandbox::Net::None,
-            seccomp: self
-                .sandboxes
-                .policy(program.profile.seccomp.as_deref(), &program.profile.name)?,
-        };
+        let spec = self.test_spec(program, test, &output, cpu)?;
         let outcome = match self.sandboxes.run(spec) {
             Ok(o) => o,
             Err(e) => return Ok(judge_error_test(test, format!("sandbox failed: {e}"))),
