@@ -8,8 +8,8 @@
 //!
 //! The cgroup-v2 VM (`scripts/test-vm.sh`, ~20x slower under TCG) runs the tests whose
 //! names start with `vm_`: they use small C / Python programs only. There (`CG2VM` set)
-//! CPU limits are raised for runs that must be accepted, never for runs that must hit
-//! a limit, and the compile limits of `profiles/` are raised by [`vm_profiles`] so that
+//! CPU limits are raised (x5) for runs that must be accepted or must reach another limit
+//! first, never for runs that must hit the CPU limit, and the compile limits of `profiles/` are raised by [`vm_profiles`] so that
 //! a normal compile fits while a compiler bomb still ends at its limit.
 
 use dokeru::judge::exec::{COMPILE_MESSAGES_MAX, Sandboxes};
@@ -314,7 +314,9 @@ fn vm_correct_output_then_memory_is_memory_limit_exceeded() {
     if !require_root() {
         return;
     }
-    mle_then_correct(&Judge::new(&judges().join("hello"), None));
+    // In the VM, 1 GiB of memset takes longer than 1 s of emulated CPU: the CPU limit is
+    // raised there so that the memory limit is what the run meets (it rescues nothing).
+    mle_then_correct(&Judge::new(&judges().join("hello"), accepted_time(1.0)));
 }
 
 #[test]
