@@ -332,10 +332,11 @@ fn vm_interactor_rejects_first_then_submission_hangs_is_wrong_answer() {
             "submissions/wrong_answer/linear_then_hang.py",
             "wall_time_limit_exceeded",
         ),
-        // Burns CPU after the rejection: killed at the CPU limit.
+        // Burns CPU after the rejection: killed at the CPU limit (or, on the emulated
+        // VM's shared vCPUs, at the wall limit first).
         (
             "submissions/wrong_answer/linear_then_spin.c",
-            "time_limit_exceeded",
+            "time_limit_exceeded|wall_time_limit_exceeded",
         ),
     ] {
         let v = j.judge(sub);
@@ -343,7 +344,8 @@ fn vm_interactor_rejects_first_then_submission_hangs_is_wrong_answer() {
         let t = first_rejected(&v);
         assert_eq!(t["verdict"], "wrong_answer", "{sub}");
         // The submission did hit its limit, and the verdict is still wrong_answer.
-        assert_eq!(t["status"], sub_status, "{sub}: {t}");
+        let status = t["status"].as_str().unwrap_or("");
+        assert!(sub_status.split('|').any(|s| s == status), "{sub}: {t}");
         assert_eq!(t["interactor"]["exit_code"], 43, "{sub}: {t}");
         assert_eq!(t["checker"]["message"], "10 guesses used", "{sub}: {t}");
     }
