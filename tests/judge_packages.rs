@@ -130,7 +130,12 @@ impl Judge {
         let path = self.ctx.problem.dir.join(submission);
         let r = self
             .ctx
-            .judge(&path, None, self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            .judge(
+                &path,
+                None,
+                self.next_id
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            )
             .unwrap_or_else(|e| panic!("{submission}: {e}"));
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["schema"], 1);
@@ -172,7 +177,10 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if meta.is_dir() {
                 stack.push(p);
             } else {
-                m.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+                m.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -196,7 +204,10 @@ fn verify(problems: &[PathBuf]) -> String {
         "some submission did not get its folder's verdict (table above)"
     );
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
-    assert!(!stdout.contains("skip "), "a submission was not judged:\n{stdout}");
+    assert!(
+        !stdout.contains("skip "),
+        "a submission was not judged:\n{stdout}"
+    );
     stdout
 }
 
@@ -217,7 +228,10 @@ fn verify_passes_on_every_shipped_package() {
     let before: Vec<_> = problems.iter().map(|p| snapshot(p)).collect();
     let out = verify(&problems);
     // Every submission file in every package was judged and listed as ok.
-    let listed = out.lines().filter(|l| l.trim_start().starts_with("ok ")).count();
+    let listed = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("ok "))
+        .count();
     let files: usize = problems
         .iter()
         .map(|p| {
@@ -258,7 +272,10 @@ fn accepted_in_every_shipped_language() {
             .by_name(lang)
             .unwrap_or_else(|| panic!("no shipped profile {lang}"));
         if let Err(e) = profile.check_toolchain() {
-            skip(&format!("{lang}: {}", e.to_string().lines().next().unwrap_or("")));
+            skip(&format!(
+                "{lang}: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ));
             continue;
         }
         let v = j.judge(&format!("submissions/accepted/{file}"));
@@ -287,7 +304,10 @@ fn tle_then_correct(j: &Judge) {
     assert!(t["checker"].is_null(), "{t}");
     let cpu = t["cpu_time_ms"].as_f64().unwrap();
     let limit = v["problem"]["time_limit_s"].as_f64().unwrap() * 1000.0;
-    assert!(cpu >= limit && cpu < limit * 1.1, "cpu {cpu} ms, limit {limit} ms");
+    assert!(
+        cpu >= limit && cpu < limit * 1.1,
+        "cpu {cpu} ms, limit {limit} ms"
+    );
 }
 
 fn mle_then_correct(j: &Judge) {
@@ -367,7 +387,12 @@ fn vm_crashed_validator_is_judge_error() {
     assert_eq!(t["checker"]["verdict"], "judge_error", "{t}");
     assert_eq!(t["checker"]["run"]["status"], "signaled", "{t}");
     assert_eq!(t["checker"]["run"]["signal"], libc::SIGABRT, "{t}");
-    assert!(t["judge_error"].as_str().is_some_and(|m| m.contains("signal")), "{t}");
+    assert!(
+        t["judge_error"]
+            .as_str()
+            .is_some_and(|m| m.contains("signal")),
+        "{t}"
+    );
     // The same validator accepts a correct submission: the fault is the marker's only.
     let v = j.judge("submissions/accepted/search.py");
     assert_eq!(v["verdict"], "accepted", "{}", brief(&v));
@@ -388,7 +413,10 @@ fn vm_compiler_bombs_are_compile_error_within_the_compile_limits() {
     ] {
         let profile = j.ctx.profiles.by_name(lang).unwrap();
         if let Err(e) = profile.check_toolchain() {
-            skip(&format!("{lang}: {}", e.to_string().lines().next().unwrap_or("")));
+            skip(&format!(
+                "{lang}: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ));
             continue;
         }
         let lim = &profile.compile.as_ref().unwrap().limits;
@@ -396,7 +424,10 @@ fn vm_compiler_bombs_are_compile_error_within_the_compile_limits() {
         let v = j.judge(&format!("submissions/compile_error/{file}"));
         let elapsed = started.elapsed();
         assert_eq!(v["verdict"], "compile_error", "{file}: {}", brief(&v));
-        assert!(v["tests"].as_array().unwrap().is_empty(), "{file}: nothing ran");
+        assert!(
+            v["tests"].as_array().unwrap().is_empty(),
+            "{file}: nothing ran"
+        );
         let c = &v["compile"];
         assert_eq!(c["result"], "compile_error", "{file}");
         if let Some(s) = status {
@@ -406,7 +437,12 @@ fn vm_compiler_bombs_are_compile_error_within_the_compile_limits() {
             assert!(
                 matches!(
                     c["status"].as_str(),
-                    Some("memory_limit_exceeded" | "time_limit_exceeded" | "wall_time_limit_exceeded" | "output_limit_exceeded")
+                    Some(
+                        "memory_limit_exceeded"
+                            | "time_limit_exceeded"
+                            | "wall_time_limit_exceeded"
+                            | "output_limit_exceeded"
+                    )
                 ),
                 "{file}: {}",
                 brief(&v)
@@ -416,20 +452,40 @@ fn vm_compiler_bombs_are_compile_error_within_the_compile_limits() {
         let wall_ms = c["wall_time_ms"].as_f64().unwrap();
         let cpu_limit_ms = lim.cpu_time.as_secs_f64() * 1000.0;
         let wall_limit_ms = lim.wall_time.as_secs_f64() * 1000.0;
-        assert!(cpu_ms <= cpu_limit_ms * 1.05, "{file}: cpu {cpu_ms} ms > {cpu_limit_ms} ms");
-        assert!(wall_ms <= wall_limit_ms + 1000.0, "{file}: wall {wall_ms} ms > {wall_limit_ms} ms");
+        assert!(
+            cpu_ms <= cpu_limit_ms * 1.05,
+            "{file}: cpu {cpu_ms} ms > {cpu_limit_ms} ms"
+        );
+        assert!(
+            wall_ms <= wall_limit_ms + 1000.0,
+            "{file}: wall {wall_ms} ms > {wall_limit_ms} ms"
+        );
         assert!(
             elapsed.as_secs_f64() * 1000.0 <= wall_limit_ms + 10_000.0,
             "{file}: judging took {elapsed:?}"
         );
-        assert!(c["memory_peak_bytes"].as_u64().unwrap() <= lim.memory_bytes, "{file}");
+        assert!(
+            c["memory_peak_bytes"].as_u64().unwrap() <= lim.memory_bytes,
+            "{file}"
+        );
         // The messages are cut: never more than the report's bound (plus dokeru's note).
         let text = c["messages"]["text"].as_str().unwrap();
-        assert!(text.len() <= COMPILE_MESSAGES_MAX + 256, "{file}: {} bytes", text.len());
-        assert!(text.contains("[dokeru: compiler"), "{file}: {}", &text[text.len().saturating_sub(300)..]);
+        assert!(
+            text.len() <= COMPILE_MESSAGES_MAX + 256,
+            "{file}: {} bytes",
+            text.len()
+        );
+        assert!(
+            text.contains("[dokeru: compiler"),
+            "{file}: {}",
+            &text[text.len().saturating_sub(300)..]
+        );
         if status == Some("output_limit_exceeded") {
             assert_eq!(c["messages"]["truncated"], true, "{file}");
-            assert!(text.len() >= COMPILE_MESSAGES_MAX / 2, "{file}: the stream was kept");
+            assert!(
+                text.len() >= COMPILE_MESSAGES_MAX / 2,
+                "{file}: the stream was kept"
+            );
         }
     }
 }
@@ -449,14 +505,21 @@ fn judge_thirdparty(name: &str, time: Option<f64>, cases: &[Expect]) {
         if let Some(m) = message {
             let t = first_rejected(&v);
             let got = t["checker"]["message"].as_str().unwrap_or("");
-            assert!(got.contains(m), "{sub}: checker message {got:?}, want {m:?}");
+            assert!(
+                got.contains(m),
+                "{sub}: checker message {got:?}, want {m:?}"
+            );
         }
         if *verdict == "accepted" {
             let n = v["tests"].as_array().unwrap().len();
             assert_eq!(n, j.ctx.problem.tests.len(), "{sub}: every test ran");
         }
     }
-    assert!(snapshot(&dir) == before, "judging changed files in {}", dir.display());
+    assert!(
+        snapshot(&dir) == before,
+        "judging changed files in {}",
+        dir.display()
+    );
 }
 
 #[test]
@@ -469,7 +532,11 @@ fn thirdparty_legacy_package_with_its_own_validator() {
     // verify: legacy problem.yaml without a time limit, derived from the accepted runs.
     let out = verify(std::slice::from_ref(&dir));
     assert!(out.contains("time limit derived"), "{out}");
-    assert!(snapshot(&dir) == before, "verify changed files in {}", dir.display());
+    assert!(
+        snapshot(&dir) == before,
+        "verify changed files in {}",
+        dir.display()
+    );
     judge_thirdparty(
         "divisor",
         Some(2.0),
@@ -477,8 +544,16 @@ fn thirdparty_legacy_package_with_its_own_validator() {
             // "PRIME" is accepted only through validator_flags: case_insensitive.
             ("submissions/accepted/smallest_factor.py", "accepted", None),
             ("submissions/accepted/trial.c", "accepted", None),
-            ("submissions/wrong_answer/n_itself.c", "wrong_answer", Some("is not a proper divisor")),
-            ("submissions/wrong_answer/even_is_composite.py", "wrong_answer", Some("is not prime: 999983 divides it")),
+            (
+                "submissions/wrong_answer/n_itself.c",
+                "wrong_answer",
+                Some("is not a proper divisor"),
+            ),
+            (
+                "submissions/wrong_answer/even_is_composite.py",
+                "wrong_answer",
+                Some("is not prime: 999983 divides it"),
+            ),
         ],
     );
 }
@@ -491,7 +566,11 @@ fn thirdparty_polygon_package_with_a_testlib_checker() {
     let dir = thirdparty().join("goldbach");
     let before = snapshot(&dir);
     verify(std::slice::from_ref(&dir));
-    assert!(snapshot(&dir) == before, "verify changed files in {}", dir.display());
+    assert!(
+        snapshot(&dir) == before,
+        "verify changed files in {}",
+        dir.display()
+    );
     judge_thirdparty(
         "goldbach",
         None,
@@ -499,12 +578,28 @@ fn thirdparty_polygon_package_with_a_testlib_checker() {
             ("submissions/accepted/sieve.cpp", "accepted", None),
             ("submissions/accepted/largest_first.py", "accepted", None),
             // quitf(_wa, ...)
-            ("submissions/wrong_answer/odd_pairs_with_one.py", "wrong_answer", Some("wrong answer case 3: 1 is not prime")),
+            (
+                "submissions/wrong_answer/odd_pairs_with_one.py",
+                "wrong_answer",
+                Some("wrong answer case 3: 1 is not prime"),
+            ),
             // quitf(_ok) with output left: testlib's presentation error (exit 2).
-            ("submissions/wrong_answer/extra_line.py", "wrong_answer", Some("wrong output format Extra information in the output file")),
+            (
+                "submissions/wrong_answer/extra_line.py",
+                "wrong_answer",
+                Some("wrong output format Extra information in the output file"),
+            ),
             // ouf.readToken at the end of the output: testlib's unexpected eof (exit 8).
-            ("submissions/wrong_answer/truncated.c", "wrong_answer", Some("unexpected eof")),
-            ("submissions/run_time_error/sieve_too_small.cpp", "run_time_error", None),
+            (
+                "submissions/wrong_answer/truncated.c",
+                "wrong_answer",
+                Some("unexpected eof"),
+            ),
+            (
+                "submissions/run_time_error/sieve_too_small.cpp",
+                "run_time_error",
+                None,
+            ),
         ],
     );
 }
@@ -521,14 +616,20 @@ fn vm_thirdparty_validator_and_testlib_checker() {
         accepted_time(2.0),
         &[
             ("submissions/accepted/trial.c", "accepted", None),
-            ("submissions/wrong_answer/n_itself.c", "wrong_answer", Some("is not a proper divisor")),
+            (
+                "submissions/wrong_answer/n_itself.c",
+                "wrong_answer",
+                Some("is not a proper divisor"),
+            ),
         ],
     );
     judge_thirdparty(
         "goldbach",
         accepted_time(1.0),
-        &[
-            ("submissions/wrong_answer/truncated.c", "wrong_answer", Some("unexpected eof")),
-        ],
+        &[(
+            "submissions/wrong_answer/truncated.c",
+            "wrong_answer",
+            Some("unexpected eof"),
+        )],
     );
 }

@@ -20,7 +20,11 @@ fn skip(reason: &str) {
     let line = format!("skipped: {name}: {reason}\n");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
     if let Some(path) = std::env::var_os("DOKERU_TEST_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = f.write_all(line.as_bytes());
         }
     }
@@ -38,16 +42,27 @@ fn judge_adds_little_to_sandbox_run_per_test() {
     let profiles = ProfileSet::load(&[]).unwrap();
     let c = profiles.by_name("c").unwrap();
     if let Err(e) = c.check_toolchain() {
-        return skip(&format!("c: {}", e.to_string().lines().next().unwrap_or("")));
+        return skip(&format!(
+            "c: {}",
+            e.to_string().lines().next().unwrap_or("")
+        ));
     }
     let pkg = tempfile::tempdir().unwrap();
     let p = pkg.path();
-    std::fs::write(p.join("problem.yaml"), "name: Double\nlimits:\n  memory: 256\n").unwrap();
+    std::fs::write(
+        p.join("problem.yaml"),
+        "name: Double\nlimits:\n  memory: 256\n",
+    )
+    .unwrap();
     std::fs::write(p.join(".timelimit"), "1\n").unwrap();
     std::fs::create_dir_all(p.join("data/secret")).unwrap();
     for i in 0..TESTS {
         std::fs::write(p.join(format!("data/secret/{i:04}.in")), format!("{i}\n")).unwrap();
-        std::fs::write(p.join(format!("data/secret/{i:04}.ans")), format!("{}\n", 2 * i)).unwrap();
+        std::fs::write(
+            p.join(format!("data/secret/{i:04}.ans")),
+            format!("{}\n", 2 * i),
+        )
+        .unwrap();
     }
     let sub = p.join("double.c");
     std::fs::write(

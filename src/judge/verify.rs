@@ -184,7 +184,10 @@ fn verify_one(dir: &Path, args: &VerifyArgs, profiles: &ProfileSet) -> Result<us
             if !ok {
                 println!("           {}", r.message);
                 if let Some(why) = r.tests.iter().find_map(|t| t.judge_error.as_deref()) {
-                    println!("           judge error: {}", why.lines().next().unwrap_or(""));
+                    println!(
+                        "           judge error: {}",
+                        why.lines().next().unwrap_or("")
+                    );
                 }
             }
         }
