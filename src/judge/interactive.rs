@@ -70,23 +70,19 @@ where
         interactor_stdout: to_sub_w,
     });
     let (s, i) = std::thread::scope(|scope| {
+        // When each side ended, on one clock: the moment its run returned. Not
+        // `start + wall_time`: wall_time counts from exec, after a sandbox setup whose
+        // length differs between the two sides (by hundreds of ms on a slow VM, which
+        // turned deadlocks into "the interactor rejected first"); the teardown after
+        // the exit is shorter and alike on both sides. The sandbox does not report
+        // the exit instant itself.
         let hs = scope.spawn(|| {
-            let start = Instant::now();
             let r = run(sub);
-            let end = r
-                .as_ref()
-                .map(|o| start + o.wall_time)
-                .unwrap_or_else(|_| Instant::now());
-            (r, end)
+            (r, Instant::now())
         });
         let hi = scope.spawn(|| {
-            let start = Instant::now();
             let r = run(int);
-            let end = r
-                .as_ref()
-                .map(|o| start + o.wall_time)
-                .unwrap_or_else(|_| Instant::now());
-            (r, end)
+            (r, Instant::now())
         });
         let join =
             |h: std::thread::ScopedJoinHandle<'_, (Result<Outcome, SandboxError>, Instant)>| {

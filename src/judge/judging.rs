@@ -189,7 +189,19 @@ impl Context {
                 "validator build/run scripts are not supported by dokeru; give the sources",
             ));
         }
-        let sources = exec::collect_sources(path)?;
+        let mut sources = exec::collect_sources(path)?;
+        if path.is_file() {
+            // A checker at the package root (Polygon's `check.cpp`) includes
+            // "testlib.h", which such packages ship beside it or in `files/` (Polygon's
+            // place for it): it goes into the compile box with the checker.
+            let root = path.parent().unwrap_or(Path::new("."));
+            if let Some(h) = [root.join("testlib.h"), root.join("files/testlib.h")]
+                .into_iter()
+                .find(|p| p.is_file())
+            {
+                sources.push(h);
+            }
+        }
         let profile = self.profiles.detect(None, &sources, path)?.clone();
         profile.check_toolchain()?;
         let dir = self.work.path().join("checker");
@@ -644,6 +656,37 @@ impl Context {
         })
     }
 
+    /// The sandbox of one (non-interactive) test run: the program at `/prog`, the test's
+    /// input on stdin, stdout to the host file `output`. Public so that the speed test can
+    /// time `sandbox::run` on exactly the spec the judge uses.
+    ///
+    /// # Errors
+    /// The profile's seccomp policy cannot be loaded.
+    pub fn test_spec(
+        &self,
+        program: &Program,
+        test: &TestCase,
+        output: &Path,
+        cpu: Option<usize>,
+    ) -> Result<SandboxSpec, JudgeError> {
+        Ok(SandboxSpec {
+            argv: program.argv(self.settings.memory_mib, &test.args),
+            env: program.profile.environment(),
+            limits: self.run_limits(program, cpu),
+            stdin: Stdin::File(test.input.clone()),
+            stdout: Output::File(output.to_path_buf()),
+            stderr: Output::Capture,
+            binds: program.binds(),
+            system_binds: true,
+            copy_in: Self::files_copy_in(test),
+            copy_out: Vec::new(),
+            net: sandbox::Net::None,
+            seccomp: self
+                .sandboxes
+                .policy(program.profile.seccomp.as_deref(), &program.profile.name)?,
+        })
+    }
+
     /// One test: a fresh sandbox for the submission, then the checker.
     fn run_test(
         &self,
@@ -659,22 +702,7 @@ impl Context {
             return self.run_interactive(program, test, &dir, cpu);
         }
         let output = dir.join("output");
-        let spec = SandboxSpec {
-            argv: program.argv(self.settings.memory_mib, &test.args),
-            env: program.profile.environment(),
-            limits: self.run_limits(program, cpu),
-            stdin: Stdin::File(test.input.clone()),
-            stdout: Output::File(output.clone()),
-            stderr: Output::Capture,
-            binds: program.binds(),
-            system_binds: true,
-            copy_in: Self::files_copy_in(test),
-            copy_out: Vec::new(),
-            net: sandbox::Net::None,
-            seccomp: self
-                .sandboxes
-                .policy(program.profile.seccomp.as_deref(), &program.profile.name)?,
-        };
+        let spec = self.test_spec(program, test, &output, cpu)?;
         let outcome = match self.sandboxes.run(spec) {
             Ok(o) => o,
             Err(e) => return Ok(judge_error_test(test, format!("sandbox failed: {e}"))),

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 /// Does a verdict satisfy a `submissions/` folder? The format's folders count memory and
 /// output limits as run-time errors (`judge.md`); this project's own folders
-/// `memory_limit_exceeded` / `output_limit_exceeded` / `compile_error` want exactly that.
+/// `memory_limit_exceeded` / `output_limit_exceeded` / `compile_error` want exactly that,
+/// and `judge_error` holds submissions that exercise a deliberate fault of the package
+/// (a validator that crashes on a marker), so that `verify` checks that path too.
 pub fn folder_accepts(folder: &str, v: Verdict, score_below_max: bool) -> Option<bool> {
     Some(match folder {
         "accepted" => v == Verdict::Accepted && !score_below_max,
@@ -28,6 +30,7 @@ pub fn folder_accepts(folder: &str, v: Verdict, score_below_max: bool) -> Option
         "memory_limit_exceeded" => v == Verdict::MemoryLimitExceeded,
         "output_limit_exceeded" => v == Verdict::OutputLimitExceeded,
         "compile_error" => v == Verdict::CompileError,
+        "judge_error" => v == Verdict::JudgeError,
         _ => return None,
     })
 }
@@ -181,7 +184,10 @@ fn verify_one(dir: &Path, args: &VerifyArgs, profiles: &ProfileSet) -> Result<us
             if !ok {
                 println!("           {}", r.message);
                 if let Some(why) = r.tests.iter().find_map(|t| t.judge_error.as_deref()) {
-                    println!("           judge error: {}", why.lines().next().unwrap_or(""));
+                    println!(
+                        "           judge error: {}",
+                        why.lines().next().unwrap_or("")
+                    );
                 }
             }
         }
@@ -263,6 +269,14 @@ mod tests {
         );
         assert_eq!(
             folder_accepts("wrong_answer", Verdict::JudgeError, false),
+            Some(false)
+        );
+        assert_eq!(
+            folder_accepts("judge_error", Verdict::JudgeError, false),
+            Some(true)
+        );
+        assert_eq!(
+            folder_accepts("judge_error", Verdict::WrongAnswer, false),
             Some(false)
         );
         assert_eq!(folder_accepts("misc", Verdict::Accepted, false), None);

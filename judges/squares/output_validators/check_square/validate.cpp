@@ -25,6 +25,9 @@ int main(int argc, char **argv) {
     bool possible = first != "impossible";
     std::string a_s, b_s, extra;
     if (!(std::cin >> a_s)) verdict(43, "no output");
+    // A deliberate fault for the tests (submissions/judge_error/): a validator that
+    // crashes is the package's fault, judge_error, never a verdict on the submission.
+    if (a_s == "crash-the-validator") std::abort();
     if (a_s == "impossible") {
         if (std::cin >> extra) verdict(43, "trailing output");
         if (possible) verdict(43, "said impossible but the judge has a solution");
