@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use dokeru::cli::{Cli, Command};
+use dokeru::error_chain;
 use dokeru::report::RunResult;
 use std::io::Write;
 use std::process::ExitCode;
@@ -60,16 +61,6 @@ fn judge_result(command: &str, r: Result<i32, dokeru::judge::JudgeError>) -> u8 
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

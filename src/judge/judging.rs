@@ -554,20 +554,7 @@ impl Context {
                 (
                     prog.argv(self.problem.limits.validation_memory_mib, &extra),
                     Stdin::File(output.to_path_buf()),
-                    vec![
-                        CopyIn {
-                            src: test.input.clone(),
-                            dst: "judge.in".into(),
-                        },
-                        CopyIn {
-                            src: test.answer.clone(),
-                            dst: "judge.ans".into(),
-                        },
-                        CopyIn {
-                            src: fb_dir.clone(),
-                            dst: "feedback".into(),
-                        },
-                    ],
+                    validator_files(test, &fb_dir),
                     copy_out,
                 )
             }
@@ -778,20 +765,7 @@ impl Context {
                 stderr: Output::Capture,
                 binds: inter.binds(),
                 system_binds: true,
-                copy_in: vec![
-                    CopyIn {
-                        src: test.input.clone(),
-                        dst: "judge.in".into(),
-                    },
-                    CopyIn {
-                        src: test.answer.clone(),
-                        dst: "judge.ans".into(),
-                    },
-                    CopyIn {
-                        src: fb_dir.clone(),
-                        dst: "feedback".into(),
-                    },
-                ],
+                copy_in: validator_files(test, &fb_dir),
                 copy_out,
                 net: sandbox::Net::None,
                 seccomp: int_seccomp,
@@ -832,6 +806,16 @@ impl Context {
             stderr,
         ))
     }
+}
+
+/// What a validator or interactor gets in its box: the test's input and answer, and
+/// the (empty) feedback directory of the format's protocol.
+fn validator_files(test: &TestCase, fb_dir: &Path) -> Vec<CopyIn> {
+    vec![
+        CopyIn { src: test.input.clone(), dst: "judge.in".into() },
+        CopyIn { src: test.answer.clone(), dst: "judge.ans".into() },
+        CopyIn { src: fb_dir.to_path_buf(), dst: "feedback".into() },
+    ]
 }
 
 fn judge_error_test(test: &TestCase, why: String) -> (TestReport, TestResult) {

@@ -133,19 +133,8 @@ impl SandboxError {
     }
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
 fn fail<E: std::error::Error>(step: &'static str) -> impl Fn(E) -> SandboxError {
-    move |e| SandboxError { step: step.into(), message: chain(&e) }
+    move |e| SandboxError { step: step.into(), message: crate::error_chain(&e) }
 }
 
 /// Per-process state shared by all runs: the cgroup hierarchy, the new-root
