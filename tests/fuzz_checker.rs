@@ -33,6 +33,7 @@ fn outcome(termination: Termination, stderr: Vec<u8>, truncated: bool) -> Outcom
         user_time: Duration::from_millis(1),
         sys_time: Duration::ZERO,
         wall_time: Duration::from_millis(2),
+        exited_at: std::time::Instant::now(),
         memory_peak_bytes: 1 << 20,
         oom_killed: false,
         memory_limit_hit: false,

@@ -219,6 +219,7 @@ pub(crate) mod tests {
             user_time: Duration::from_millis(4),
             sys_time: Duration::from_millis(1),
             wall_time: Duration::from_millis(6),
+            exited_at: std::time::Instant::now(),
             memory_peak_bytes: 1 << 20,
             oom_killed: false,
             memory_limit_hit: false,

@@ -549,6 +549,7 @@ pub(crate) mod fake {
             user_time: elapsed,
             sys_time: Duration::ZERO,
             wall_time: elapsed,
+            exited_at: std::time::Instant::now(),
             memory_peak_bytes: 1 << 20,
             oom_killed: false,
             memory_limit_hit: false,

@@ -70,12 +70,11 @@ where
         interactor_stdout: to_sub_w,
     });
     let (s, i) = std::thread::scope(|scope| {
-        // When each side ended, on one clock: the moment its run returned. Not
-        // `start + wall_time`: wall_time counts from exec, after a sandbox setup whose
-        // length differs between the two sides (by hundreds of ms on a slow VM, which
-        // turned deadlocks into "the interactor rejected first"); the teardown after
-        // the exit is shorter and alike on both sides. The sandbox does not report
-        // the exit instant itself.
+        // When each side ended, on one clock: the sandbox's `exited_at` (init stamps
+        // the main process's exit on the monotonic clock). Not `start + wall_time`:
+        // wall_time counts from exec, after a sandbox setup whose length differs
+        // between the two sides (by hundreds of ms on a slow VM). A run that failed
+        // has no outcome: the moment it returned stands in.
         let hs = scope.spawn(|| {
             let r = run(sub);
             (r, Instant::now())
@@ -100,7 +99,8 @@ where
     });
     // A margin so that "ended at the same time" (the submission died of EOF because
     // the interactor exited) still counts the interactor as first.
-    let interactor_first = i.1 <= s.1 + Duration::from_millis(1);
+    let ended = |r: &(Result<Outcome, SandboxError>, Instant)| r.0.as_ref().map_or(r.1, |o| o.exited_at);
+    let interactor_first = ended(&i) <= ended(&s) + Duration::from_millis(1);
     Ok(Pair {
         submission: s.0,
         interactor: i.0,

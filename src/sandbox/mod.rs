@@ -170,6 +170,8 @@ pub struct Outcome {
     pub user_time: Duration,
     pub sys_time: Duration,
     pub wall_time: Duration,
+    /// When the main process ended (or the run was stopped), on the monotonic clock.
+    pub exited_at: std::time::Instant,
     pub memory_peak_bytes: u64,
     /// The kernel's OOM killer killed a process of the run.
     pub oom_killed: bool,

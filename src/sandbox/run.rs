@@ -588,7 +588,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     let mut over_output = false;
     let mut setup_user_us = 0u64;
     let mut setup_sys_us = 0u64;
-    let mut program_status: Option<i32> = None;
+    let mut program_status: Option<(i32, u64)> = None;
     let mut status_r = File::from(status_r);
     nix::fcntl::fcntl(&status_r, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK)).map_err(fail("set up the status pipe"))?;
     let mut status_buf: Vec<u8> = Vec::new();
@@ -606,7 +606,8 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
             *killed = true;
         }
     };
-    let read_status = |status_r: &mut File, buf: &mut Vec<u8>, program_status: &mut Option<i32>, su: &mut u64, ss: &mut u64| {
+    let mut program_exit_ns: Option<u64> = None;
+    let read_status = |status_r: &mut File, buf: &mut Vec<u8>, program_status: &mut Option<(i32, u64)>, su: &mut u64, ss: &mut u64| {
         let mut tmp = [0u8; 64];
         while let Ok(n) = status_r.read(&mut tmp) {
             if n == 0 {
@@ -621,7 +622,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
                     *su = a as u64;
                     *ss = b;
                 }
-                status_record::PROGRAM_STATUS => *program_status = Some(a as i32),
+                status_record::PROGRAM_STATUS => *program_status = Some((a as i32, b)),
                 _ => {}
             }
             buf.drain(..status_record::SIZE);
@@ -779,10 +780,21 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     let peak = cg.memory_peak().map_err(fail("read the cgroup's peak memory"))?;
     let (memory_peak_bytes, memory_source) = if has_peak { (peak.bytes, peak.source) } else { (sampled_peak.max(peak.bytes), "sampled:memory.current".to_owned()) };
     let events = cg.memory_events().map_err(fail("read the cgroup's memory events"))?;
-    let termination = match program_status {
+    if let Some((_, ns)) = program_status {
+        program_exit_ns = Some(ns);
+    }
+    let termination = match program_status.map(|(st, _)| st) {
         Some(st) if libc::WIFEXITED(st) => Termination::Exited(libc::WEXITSTATUS(st)),
         Some(st) if libc::WIFSIGNALED(st) => Termination::Signaled(libc::WTERMSIG(st)),
         _ => Termination::Killed,
+    };
+    // Instant is CLOCK_MONOTONIC on Linux: place init's stamp on it.
+    let exited_at = match program_exit_ns {
+        Some(ns) => {
+            let now_ns = spawn::monotonic_ns();
+            Instant::now().checked_sub(Duration::from_nanos(now_ns.saturating_sub(ns))).unwrap_or(init_exited_at)
+        }
+        None => init_exited_at,
     };
     // The main process was killed by a signal we sent: that is the limit, not a crash.
     let termination = match termination {
@@ -821,6 +833,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         user_time: user,
         sys_time: sys,
         wall_time: init_exited_at.saturating_duration_since(started),
+        exited_at,
         memory_peak_bytes,
         oom_killed: events.oom_kills > 0,
         memory_limit_hit: events.limit_hits > 0,

@@ -397,7 +397,9 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
             }
             if r == program {
                 stamp(plan, TracePoint::ProgramExited);
-                let rec = status_record::encode(status_record::PROGRAM_STATUS, status as u32, 0);
+                // The exit instant (CLOCK_MONOTONIC) goes along: which side of an
+                // interactive pair ended first is decided on it.
+                let rec = status_record::encode(status_record::PROGRAM_STATUS, status as u32, monotonic_ns());
                 libc::write(plan.status_write_fd, rec.as_ptr().cast(), rec.len());
                 // The run ends with its main process: kill everything left in
                 // the namespace (daemons, orphans holding stdout open).

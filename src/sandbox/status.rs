@@ -90,6 +90,7 @@ mod tests {
             user_time: Duration::from_millis(8),
             sys_time: Duration::from_millis(2),
             wall_time: Duration::from_millis(12),
+            exited_at: std::time::Instant::now(),
             memory_peak_bytes: 1 << 20,
             oom_killed: false,
             memory_limit_hit: false,
