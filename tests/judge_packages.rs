@@ -299,15 +299,17 @@ fn tle_then_correct(j: &Judge) {
     let v = j.judge("submissions/time_limit_exceeded/correct_then_spin.c");
     assert_eq!(v["verdict"], "time_limit_exceeded", "{}", brief(&v));
     let t = &v["tests"][0];
-    assert_eq!(t["status"], "time_limit_exceeded");
     // A limit hit is never rescued by a correct output: the checker is not consulted.
     assert!(t["checker"].is_null(), "{t}");
     let cpu = t["cpu_time_ms"].as_f64().unwrap();
     let limit = v["problem"]["time_limit_s"].as_f64().unwrap() * 1000.0;
-    assert!(
-        cpu >= limit && cpu < limit * 1.1,
-        "cpu {cpu} ms, limit {limit} ms"
-    );
+    // On a loaded machine the spinner can get so little CPU that the wall limit
+    // (1.5 x + 1 s) comes first: the same verdict, and then no CPU figure to check.
+    match t["status"].as_str() {
+        Some("time_limit_exceeded") => assert!(cpu >= limit && cpu < limit * 1.1, "cpu {cpu} ms, limit {limit} ms"),
+        Some("wall_time_limit_exceeded") => eprintln!("note: the wall limit came first (loaded machine), cpu {cpu} ms"),
+        other => panic!("status {other:?}: {t}"),
+    }
 }
 
 fn mle_then_correct(j: &Judge) {
