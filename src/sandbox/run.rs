@@ -812,6 +812,8 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     trace.step("measured, files copied out");
     guard.finish()?;
     trace.step("cgroup removed");
+    drop(boxfs);
+    trace.step("box released");
     trace.children();
     trace.at("parent saw init's exit", init_exit_seen_ns);
     let facts = Facts {
