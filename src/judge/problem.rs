@@ -521,7 +521,8 @@ fn parse_meta(dir: &Path, warnings: &mut Vec<String>) -> Result<Meta, JudgeError
 
 // ---------- checker discovery ----------
 
-fn visible_entries(dir: &Path) -> Result<Vec<PathBuf>, JudgeError> {
+/// Entries of `dir` not starting with `.`, sorted.
+pub(crate) fn visible_entries(dir: &Path) -> Result<Vec<PathBuf>, JudgeError> {
     let rd = std::fs::read_dir(dir).map_err(|source| JudgeError::ReadFile {
         path: dir.to_path_buf(),
         source,

@@ -72,19 +72,7 @@ fn submissions(dir: &Path) -> Result<Vec<Entry>, JudgeError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let rd = std::fs::read_dir(&f).map_err(|source| JudgeError::ReadFile {
-            path: f.clone(),
-            source,
-        })?;
-        let mut subs: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('.'))
-            })
-            .collect();
-        subs.sort();
+        let subs = super::problem::visible_entries(&f)?;
         v.extend(subs.into_iter().map(|path| Entry {
             folder: folder.clone(),
             path,
