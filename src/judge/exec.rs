@@ -31,6 +31,9 @@ pub struct Sandboxes {
     seccomp_dir: PathBuf,
     /// `false` only in unit tests whose fake runner has no seccomp.
     seccomp_enabled: bool,
+    /// Test runs go through [`sandbox::run_and_prepare_next`] (the real sandbox
+    /// only; a fake runner is called as is).
+    prepare_ahead: bool,
     cache: Mutex<HashMap<String, Arc<sandbox::seccomp::Policy>>>,
 }
 
@@ -40,6 +43,7 @@ impl Sandboxes {
             runner: Arc::new(run_sandboxed),
             seccomp_dir,
             seccomp_enabled: true,
+            prepare_ahead: true,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -50,6 +54,7 @@ impl Sandboxes {
             runner,
             seccomp_dir: PathBuf::new(),
             seccomp_enabled: false,
+            prepare_ahead: false,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -85,6 +90,23 @@ impl Sandboxes {
 
     pub fn run(&self, spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         (self.runner)(spec)
+    }
+
+    /// A run this thread will repeat with other stdio (a submission on test after
+    /// test): the next identical sandbox is prepared while this one runs.
+    pub fn run_repeated(&self, spec: SandboxSpec) -> Result<Outcome, SandboxError> {
+        if self.prepare_ahead {
+            sandbox::run_and_prepare_next(spec)
+        } else {
+            (self.runner)(spec)
+        }
+    }
+
+    /// The calling thread is done with runs: tear down what it prepared ahead.
+    pub fn release_thread(&self) {
+        if self.prepare_ahead {
+            sandbox::release_prepared();
+        }
     }
 }
 

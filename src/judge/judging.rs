@@ -401,6 +401,9 @@ impl Context {
                             }
                         }
                     }
+                    // Before the scope ends: the sandbox prepared for a next
+                    // test that will not come, and the teardowns handed off.
+                    self.sandboxes.release_thread();
                 });
             }
         });
@@ -690,7 +693,7 @@ impl Context {
         }
         let output = dir.join("output");
         let spec = self.test_spec(program, test, &output, cpu)?;
-        let outcome = match self.sandboxes.run(spec) {
+        let outcome = match self.sandboxes.run_repeated(spec) {
             Ok(o) => o,
             Err(e) => return Ok(judge_error_test(test, format!("sandbox failed: {e}"))),
         };

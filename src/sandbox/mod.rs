@@ -13,13 +13,14 @@ pub mod rootfs;
 pub mod run;
 pub mod seccomp;
 pub mod spawn;
+mod spawner;
 pub mod status;
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use run::{run, SandboxError};
+pub use run::{release_prepared, run, run_and_prepare_next, SandboxError};
 pub use status::{classify, Status};
 
 /// Resource limits of one run. `None` means unlimited.

@@ -34,7 +34,8 @@ use super::cgroup::{CgroupLimits, Hierarchy, RunCgroup};
 use super::copy::BoxFs;
 use super::rootfs::{self, SANDBOX_GID, SANDBOX_UID};
 use super::spawn::{self, status_record, ChildError, ChildPlan, Rlimit, Step};
-use super::{seccomp, Captured, Enforced, Facts, Net, Outcome, Output, SandboxSpec, Stdin, Termination};
+use super::spawner::{Cloned, Spawner};
+use super::{seccomp, Bind, Captured, CopyIn, CopyOut, Enforced, Facts, Limits, Net, Outcome, Output, SandboxSpec, Stdin, Termination};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -46,7 +47,7 @@ use std::time::{Duration, Instant};
 
 /// Timestamps of the parent's steps, printed to stderr when `DOKERU_TRACE` is
 /// set (to see where a run's time goes).
-struct Trace {
+pub(super) struct Trace {
     on: bool,
     start: Instant,
     last: Instant,
@@ -56,7 +57,7 @@ struct Trace {
 }
 
 impl Trace {
-    fn new() -> Trace {
+    pub(super) fn new() -> Trace {
         let now = Instant::now();
         let on = std::env::var_os("DOKERU_TRACE").is_some();
         let mut page = std::ptr::null_mut();
@@ -106,6 +107,10 @@ impl Trace {
     }
 }
 
+// SAFETY: the page is a shared mapping owned by this Trace: it moves with it
+// between threads (a sandbox prepared by the spawner), never shared.
+unsafe impl Send for Trace {}
+
 impl Drop for Trace {
     fn drop(&mut self) {
         if !self.page.is_null() {
@@ -128,7 +133,7 @@ pub struct SandboxError {
 }
 
 impl SandboxError {
-    fn new(step: impl Into<String>, err: impl std::fmt::Display) -> SandboxError {
+    pub(super) fn new(step: impl Into<String>, err: impl std::fmt::Display) -> SandboxError {
         SandboxError { step: step.into(), message: err.to_string() }
     }
 }
@@ -192,10 +197,20 @@ fn context() -> Result<&'static Context, SandboxError> {
 }
 
 /// Number of CPUs the run can use at once (paces the CPU-limit checks).
-fn usable_cpus(spec: &SandboxSpec) -> u32 {
-    let host = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+fn usable_cpus(limits: &Limits) -> u32 {
+    // The affinity mask only: std's available_parallelism also reads the caller's
+    // cgroup quota files, which is slow and not the sandbox's quota anyway.
+    // SAFETY: cpu_set_t is plain old data; sched_getaffinity writes at most its size.
+    let host = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            (libc::CPU_COUNT(&set) as u32).max(1)
+        } else {
+            1
+        }
+    };
     let mut n = host;
-    if let Some(list) = &spec.limits.cpus {
+    if let Some(list) = &limits.cpus {
         let mut count = 0;
         for part in list.split(',') {
             let (a, b) = part.split_once('-').unwrap_or((part, part));
@@ -205,14 +220,13 @@ fn usable_cpus(spec: &SandboxSpec) -> u32 {
         }
         n = n.min(count.max(1));
     }
-    if let Some(p) = spec.limits.cpu_percent {
+    if let Some(p) = limits.cpu_percent {
         n = n.min(p.div_ceil(100).max(1));
     }
     n.max(1)
 }
 
-fn cgroup_limits(spec: &SandboxSpec) -> CgroupLimits {
-    let l = &spec.limits;
+fn cgroup_limits(l: &Limits) -> CgroupLimits {
     CgroupLimits {
         memory_max_bytes: l.memory_bytes,
         memory_soft_bytes: l.memory_soft_bytes,
@@ -223,8 +237,7 @@ fn cgroup_limits(spec: &SandboxSpec) -> CgroupLimits {
     }
 }
 
-fn rlimits(spec: &SandboxSpec) -> Vec<Rlimit> {
-    let l = &spec.limits;
+fn rlimits(l: &Limits) -> Vec<Rlimit> {
     let mut v = vec![Rlimit { resource: libc::RLIMIT_CORE, soft: 0, hard: 0 }];
     if let Some(t) = l.cpu_time {
         // A backstop only: the cgroup-based check kills much sooner. SIGXCPU at
@@ -247,12 +260,12 @@ fn cstring(step: &'static str, s: &str) -> Result<CString, SandboxError> {
     CString::new(s).map_err(|_| SandboxError::new(step, format!("{s:?} contains a NUL byte")))
 }
 
-fn exec_paths(spec: &SandboxSpec) -> Result<Vec<CString>, SandboxError> {
-    let prog = &spec.argv[0];
+fn exec_paths(argv: &[String], env: &[(String, String)]) -> Result<Vec<CString>, SandboxError> {
+    let prog = &argv[0];
     if prog.contains('/') {
         return Ok(vec![cstring("prepare argv", prog)?]);
     }
-    let path = spec.env.iter().find(|(k, _)| k == "PATH").map_or(crate::config::run::SANDBOX_PATH, |(_, v)| v.as_str());
+    let path = env.iter().find(|(k, _)| k == "PATH").map_or(crate::config::run::SANDBOX_PATH, |(_, v)| v.as_str());
     path.split(':').filter(|d| d.starts_with('/')).map(|d| cstring("prepare argv", &format!("{d}/{prog}"))).collect()
 }
 
@@ -303,7 +316,9 @@ impl Stream {
                 }
                 true
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted || e.kind() == std::io::ErrorKind::WouldBlock => true,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => true,
+            // Empty for now (a drain stops here: every writer of the run is gone).
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
             Err(_) => {
                 self.reader = None;
                 false
@@ -359,7 +374,7 @@ impl Drop for MonitorPriority {
 }
 
 /// Kills and reaps init and removes the cgroup on every exit path.
-struct Guard {
+pub(super) struct Guard {
     pid: Option<i32>,
     cgroup: Option<Arc<dyn RunCgroup>>,
 }
@@ -430,108 +445,319 @@ fn recv_fd(sock: RawFd) -> Option<OwnedFd> {
     None
 }
 
-/// Run one program in a fresh sandbox.
-///
-/// # Errors
-/// Any failed isolation or measurement step: nothing ran, or the run was stopped.
-pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
-    let mut trace = Trace::new();
-    let ctx = context()?;
-    trace.step("context");
-    if spec.argv.is_empty() {
-        return Err(SandboxError::new("prepare argv", "no program given"));
-    }
-    let limits = spec.limits.clone();
-
-    // --- prepare (parent) ---
-    let boxfs = BoxFs::create(limits.disk_bytes, HOST_UID, HOST_GID).map_err(fail("create the box"))?;
-    for c in &spec.copy_in {
-        boxfs.copy_in(&c.src, &c.dst, HOST_UID, HOST_GID).map_err(fail("copy into the box"))?;
-    }
-    trace.step("box created and filled");
-    let plan = rootfs::build_plan(&rootfs::PlanInput {
-        root: &ctx.root_dir,
-        system_binds: spec.system_binds,
-        binds: &spec.binds,
-        box_fd: boxfs.raw_fd(),
-        disk_bytes: limits.disk_bytes,
-    })
-    .map_err(fail("plan the root filesystem"))?;
-    let stdin_fd: OwnedFd = match spec.stdin {
-        Stdin::Null => open_null(false)?,
-        Stdin::File(ref p) => File::open(p).map_err(|e| SandboxError::new("open stdin", format!("{}: {e}", p.display())))?.into(),
-        Stdin::Fd(ref fd) => fd.try_clone().map_err(fail("duplicate stdin"))?,
-    };
-    let exec = exec_paths(&spec)?;
-    let cpus = usable_cpus(&spec);
-    let rl = rlimits(&spec);
-    let cg_limits = cgroup_limits(&spec);
-    let (out_w, mut out) = output(spec.stdout, "open the stdout file")?;
-    let (err_w, mut err) = output(spec.stderr, "open the stderr file")?;
-    let (sync_r, sync_w) = pipe()?;
-    let (error_r, error_w) = pipe()?;
-    let (status_r, status_w) = pipe()?;
-    let (sock_parent, sock_child) = nix::sys::socket::socketpair(
+fn seqpacket_pair(step: &'static str) -> Result<(OwnedFd, OwnedFd), SandboxError> {
+    nix::sys::socket::socketpair(
         nix::sys::socket::AddressFamily::Unix,
         nix::sys::socket::SockType::SeqPacket,
         None,
         nix::sys::socket::SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(fail("create the seccomp socket"))?;
-    let argv = spec.argv.iter().map(|a| cstring("prepare argv", a)).collect::<Result<Vec<_>, _>>()?;
-    let envp = spec.env.iter().map(|(k, v)| cstring("prepare the environment", &format!("{k}={v}"))).collect::<Result<Vec<_>, _>>()?;
+    .map_err(fail(step))
+}
+
+/// The second go: the program's stdin, stdout and stderr, as SCM_RIGHTS.
+fn send_stdio(sock: &OwnedFd, fds: [RawFd; 3]) -> Result<(), SandboxError> {
+    let iov = [std::io::IoSlice::new(b"r")];
+    let cmsg = [nix::sys::socket::ControlMessage::ScmRights(&fds)];
+    nix::sys::socket::sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsg, nix::sys::socket::MsgFlags::MSG_NOSIGNAL, None)
+        .map_err(fail("hand the stdio to the sandbox"))?;
+    Ok(())
+}
+
+/// A spec without the run's own stdio and copy-out: what a sandbox is prepared
+/// from, and what decides whether a prepared one fits a run.
+#[derive(Debug, Clone)]
+pub(super) struct Template {
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    limits: Limits,
+    binds: Vec<Bind>,
+    system_binds: bool,
+    copy_in: Vec<CopyIn>,
+    net: Net,
+    seccomp: Option<Arc<seccomp::Policy>>,
+}
+
+impl Template {
+    /// Would a sandbox prepared from `self` be exactly the one `other` asks for?
+    pub(super) fn fits(&self, other: &Template) -> bool {
+        let same_policy = match (&self.seccomp, &other.seccomp) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        same_policy
+            && self.argv == other.argv
+            && self.env == other.env
+            && self.limits == other.limits
+            && self.binds == other.binds
+            && self.system_binds == other.system_binds
+            && self.copy_in == other.copy_in
+            && self.net == other.net
+    }
+
+    /// Only a sandbox with nothing copied in may be prepared ahead: a copy is
+    /// taken when the box is made, and the host file could change before the run.
+    pub(super) fn preparable_ahead(&self) -> bool {
+        self.copy_in.is_empty()
+    }
+
+    pub(super) fn loopback(&self) -> bool {
+        self.net == Net::Loopback
+    }
+}
+
+/// The run's own part of a spec.
+struct Io {
+    stdin: Stdin,
+    stdout: Output,
+    stderr: Output,
+    copy_out: Vec<CopyOut>,
+}
+
+fn split(spec: SandboxSpec) -> (Template, Io) {
+    let SandboxSpec { argv, env, limits, stdin, stdout, stderr, binds, system_binds, copy_in, copy_out, net, seccomp } = spec;
+    (Template { argv, env, limits, binds, system_binds, copy_in, net, seccomp }, Io { stdin, stdout, stderr, copy_out })
+}
+
+/// A sandbox set up up to the program's fork: init waits in its fresh
+/// namespaces with the root filesystem built, inside its cgroup, for the run's
+/// stdio (see `spawn::ChildPlan::sync_fd`).
+pub(super) struct Prepared {
+    pub(super) template: Template,
+    ctx: &'static Context,
+    boxfs: BoxFs,
+    /// What the mount operations were, to name a failed one.
+    plan: rootfs::Plan,
+    guard: Guard,
+    cg: Arc<dyn RunCgroup>,
+    pidfd: OwnedFd,
+    sync: OwnedFd,
+    error_r: File,
+    status_r: File,
+    seccomp_sock: OwnedFd,
+    /// CPU time the spawner spent inside the cgroup (v1), not the program's.
+    cpu_in_cgroup: Duration,
+    trace: Trace,
+}
+
+impl Prepared {
+    /// Give up on this sandbox: what is left to tear down.
+    pub(super) fn discard(self) -> Leftover {
+        Leftover { guard: self.guard, boxfs: self.boxfs, trace: self.trace, init_exit_seen_ns: 0 }
+    }
+}
+
+/// What is left of a run once its result is known: init (exiting or to be
+/// killed) to reap, the cgroup to remove, the box to release.
+pub(super) struct Leftover {
+    guard: Guard,
+    boxfs: BoxFs,
+    trace: Trace,
+    init_exit_seen_ns: u64,
+}
+
+impl Leftover {
+    /// Kill and reap init, remove the cgroup, release the box.
+    ///
+    /// # Errors
+    /// The cgroup could not be removed.
+    pub(super) fn finish(mut self) -> Result<(), SandboxError> {
+        self.guard.finish()?;
+        self.trace.step("init reaped, cgroup removed");
+        drop(self.boxfs);
+        self.trace.step("box released");
+        self.trace.children();
+        if self.init_exit_seen_ns != 0 {
+            self.trace.at("parent saw the run end", self.init_exit_seen_ns);
+        }
+        Ok(())
+    }
+}
+
+/// Build everything of a sandbox up to the program's fork (see [`Prepared`]).
+/// `clone` makes init from the [`ChildPlan`] (the spawner thread does it).
+///
+/// # Errors
+/// Any failed step; what was made is undone.
+pub(super) fn prepare(
+    template: Template,
+    mut trace: Trace,
+    clone: &mut dyn FnMut(&ChildPlan<'_>, Arc<dyn RunCgroup>) -> Result<Cloned, SandboxError>,
+) -> Result<Prepared, SandboxError> {
+    let ctx = context()?;
+    trace.step("context");
+    if template.argv.is_empty() {
+        return Err(SandboxError::new("prepare argv", "no program given"));
+    }
+    let limits = &template.limits;
+    let boxfs = BoxFs::create(limits.disk_bytes, HOST_UID, HOST_GID).map_err(fail("create the box"))?;
+    for c in &template.copy_in {
+        boxfs.copy_in(&c.src, &c.dst, HOST_UID, HOST_GID).map_err(fail("copy into the box"))?;
+    }
+    trace.step("box created and filled");
+    let plan = rootfs::build_plan(&rootfs::PlanInput {
+        root: &ctx.root_dir,
+        system_binds: template.system_binds,
+        binds: &template.binds,
+        box_fd: boxfs.raw_fd(),
+        disk_bytes: limits.disk_bytes,
+    })
+    .map_err(fail("plan the root filesystem"))?;
+    let exec = exec_paths(&template.argv, &template.env)?;
+    let (error_r, error_w) = pipe()?;
+    let (status_r, status_w) = pipe()?;
+    let (seccomp_sock, seccomp_sock_child) = seqpacket_pair("create the seccomp socket")?;
+    let (sync, sync_child) = seqpacket_pair("create the sync socket")?;
+    let argv = template.argv.iter().map(|a| cstring("prepare argv", a)).collect::<Result<Vec<_>, _>>()?;
+    let envp = template.env.iter().map(|(k, v)| cstring("prepare the environment", &format!("{k}={v}"))).collect::<Result<Vec<_>, _>>()?;
     let mut child = ChildPlan {
         mounts: &plan,
         hostname: CString::new("dokeru").expect("no NUL"),
-        loopback: spec.net == Net::Loopback,
         exec_paths: exec,
         argv,
         envp,
         argv_ptrs: Vec::new(),
         envp_ptrs: Vec::new(),
-        rlimits: rl,
+        rlimits: rlimits(limits),
         uid: SANDBOX_UID,
         gid: SANDBOX_GID,
-        stdin_fd: stdin_fd.as_raw_fd(),
-        stdout_fd: out_w.as_raw_fd(),
-        stderr_fd: err_w.as_raw_fd(),
-        sync_read_fd: sync_r.as_raw_fd(),
+        sync_fd: sync_child.as_raw_fd(),
         error_write_fd: error_w.as_raw_fd(),
         status_write_fd: status_w.as_raw_fd(),
-        seccomp_sock_fd: sock_child.as_raw_fd(),
-        seccomp: spec.seccomp.as_deref(),
+        seccomp_sock_fd: seccomp_sock_child.as_raw_fd(),
+        seccomp: template.seccomp.as_deref(),
         trace: trace.page,
     };
     child.finish();
     trace.step("fds, argv, plan");
     let seq = ctx.seq.fetch_add(1, Ordering::Relaxed);
     let name = format!("{}-{seq}", ctx.ident);
-    let cg: Arc<dyn RunCgroup> = Arc::from(ctx.hierarchy.create_run(&name, &cg_limits).map_err(fail("create the run's cgroup"))?);
+    let cg: Arc<dyn RunCgroup> = Arc::from(ctx.hierarchy.create_run(&name, &cgroup_limits(limits)).map_err(fail("create the run's cgroup"))?);
     let mut guard = Guard { pid: None, cgroup: Some(cg.clone()) };
-
     trace.step("cgroup created");
-    // --- spawn ---
+
     trace.clone_ns = spawn::monotonic_ns();
-    // SAFETY: `child` and everything it points to outlive the clone; the child
-    // only makes raw syscalls on them.
-    let spawned = unsafe { spawn::clone_init_from_parent(&child, cg.clone_into_fd()) }.map_err(fail("clone the sandbox"))?;
+    let cloned = clone(&child, cg.clone())?;
+    let spawned = cloned.spawned;
     guard.pid = Some(spawned.pid);
     trace.step("clone3");
+    drop(child);
     // SAFETY: the kernel returned this pidfd to us (CLONE_PIDFD).
     let pidfd = unsafe { OwnedFd::from_raw_fd(spawned.pidfd) };
-    drop((sync_r, error_w, status_w, sock_child, out_w, err_w, stdin_fd));
+    drop((error_w, status_w, seccomp_sock_child, sync_child));
     write_id_maps(spawned.pid)?;
     trace.step("id maps");
     if !spawned.in_cgroup {
         cg.add_pid(spawned.pid).map_err(fail("move the sandbox into its cgroup"))?;
     }
     trace.step("joined cgroup");
-    let mut sync_w = File::from(sync_w);
-    sync_w.write_all(b"g").map_err(fail("release the sandbox"))?;
-    drop(sync_w);
+    nix::unistd::write(&sync, b"g").map_err(fail("release the sandbox"))?;
+    Ok(Prepared {
+        template,
+        ctx,
+        boxfs,
+        plan,
+        guard,
+        cg,
+        pidfd,
+        sync,
+        error_r: File::from(error_r),
+        status_r: File::from(status_r),
+        seccomp_sock,
+        cpu_in_cgroup: cloned.cpu_in_cgroup,
+        trace,
+    })
+}
+
+/// Run one program in a fresh sandbox.
+///
+/// # Errors
+/// Any failed isolation or measurement step: nothing ran, or the run was stopped.
+pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
+    run_with(spec, false)
+}
+
+/// [`run`], and then prepare, in the background, a fresh sandbox exactly like
+/// this one for this thread's next run (the judge runs one program on many
+/// tests). The next call on this thread with a spec that differs only in
+/// stdin, stdout, stderr and copy-out uses it; any other call discards it.
+/// Each run still gets its own namespaces, root, box and cgroup, made for it
+/// and never used before; only the time of their making moves off the path.
+/// Call [`release_prepared`] when the thread is done with runs.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_and_prepare_next(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
+    run_with(spec, true)
+}
+
+/// Tear down the sandbox prepared ahead for this thread, if any, and wait for
+/// every teardown this thread handed off (the judge calls it when a worker ends).
+pub fn release_prepared() {
+    Spawner::release_this_thread();
+}
+
+fn run_with(spec: SandboxSpec, prepare_next: bool) -> Result<Outcome, SandboxError> {
+    let (template, io) = split(spec);
+    let spawner = Spawner::for_this_thread()?;
+    let next = (prepare_next && template.preparable_ahead()).then(|| template.clone());
+    let prepared = match spawner.take_prepared(&template) {
+        Some(p) => p?,
+        None => {
+            // The spawner makes the network namespace while this thread builds
+            // the box, the plan and the cgroup.
+            let loopback = template.loopback();
+            spawner.prepare_net(loopback);
+            prepare(template, Trace::new(), &mut |plan, cg| {
+                // SAFETY: `plan` lives on prepare's stack until the clone returns.
+                unsafe { spawner.clone_init(plan, cg, loopback) }
+            })?
+        }
+    };
+    finish_run(prepared, io, &spawner, next)
+}
+
+fn finish_run(prepared: Prepared, io: Io, spawner: &Spawner, next: Option<Template>) -> Result<Outcome, SandboxError> {
+    let async_teardown = next.is_some();
+    let (outcome, leftover) = execute(prepared, io, || {
+        if let Some(t) = next {
+            spawner.prepare_ahead(t);
+        }
+    })?;
+    if async_teardown {
+        spawner.teardown(leftover);
+    } else {
+        leftover.finish()?;
+    }
+    Ok(outcome)
+}
+
+/// Start the program in a prepared sandbox, enforce the limits, measure.
+/// `started` is called once the program is on its way (the spawner may then
+/// prepare the next sandbox in parallel).
+fn execute(prepared: Prepared, io: Io, started: impl FnOnce()) -> Result<(Outcome, Leftover), SandboxError> {
+    let Prepared { template, ctx, boxfs, plan, guard, cg, pidfd, sync, mut error_r, status_r, seccomp_sock, cpu_in_cgroup, mut trace } =
+        prepared;
+    let limits = template.limits.clone();
+    let stdin_fd: OwnedFd = match io.stdin {
+        Stdin::Null => open_null(false)?,
+        Stdin::File(ref p) => File::open(p).map_err(|e| SandboxError::new("open stdin", format!("{}: {e}", p.display())))?.into(),
+        Stdin::Fd(ref fd) => fd.try_clone().map_err(fail("duplicate stdin"))?,
+    };
+    let cpus = usable_cpus(&limits);
+    let (out_w, mut out) = output(io.stdout, "open the stdout file")?;
+    let (err_w, mut err) = output(io.stderr, "open the stderr file")?;
+    // Our copies go as soon as init has its own: the pipes must see EOF when
+    // the program's tree is gone.
+    // A failed send means init is gone: its error record, if it left one, says why.
+    let sent = send_stdio(&sync, [stdin_fd.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()]);
+    drop((stdin_fd, out_w, err_w, sync));
+    trace.step("stdio sent");
+    started();
+    let mut guard = guard;
 
     // --- wait for exec (error pipe EOF) or a setup failure ---
-    let mut error_r = File::from(error_r);
     let mut rec = [0u8; ChildError::SIZE];
     let mut got = 0;
     loop {
@@ -550,6 +776,9 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
             break;
         }
     }
+    if got == 0 {
+        sent?;
+    }
     if got > 0 {
         let mut full = [0u8; ChildError::SIZE];
         full[..got].copy_from_slice(&rec[..got]);
@@ -563,7 +792,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         }
         let os = std::io::Error::from_raw_os_error(e.errno);
         let msg = if Step::from_u32(e.step) == Some(Step::Exec) {
-            format!("{}: {os}", spec.argv[0])
+            format!("{}: {os}", template.argv[0])
         } else {
             os.to_string()
         };
@@ -589,10 +818,11 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     let mut setup_user_us = 0u64;
     let mut setup_sys_us = 0u64;
     let mut program_status: Option<(i32, u64)> = None;
-    let mut status_r = File::from(status_r);
+    let mut all_reaped = false;
+    let mut status_r = status_r;
     nix::fcntl::fcntl(&status_r, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK)).map_err(fail("set up the status pipe"))?;
     let mut status_buf: Vec<u8> = Vec::new();
-    let mut sock_parent = Some(sock_parent);
+    let mut sock_parent = Some(seccomp_sock);
     let mut killed = false;
     let atomic_kill = ctx.hierarchy.version() == super::cgroup::Version::V2;
     let kill = |guard: &Guard, killed: &mut bool| {
@@ -607,7 +837,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         }
     };
     let mut program_exit_ns: Option<u64> = None;
-    let read_status = |status_r: &mut File, buf: &mut Vec<u8>, program_status: &mut Option<(i32, u64)>, su: &mut u64, ss: &mut u64| {
+    let read_status = |status_r: &mut File, buf: &mut Vec<u8>, program_status: &mut Option<(i32, u64)>, su: &mut u64, ss: &mut u64, reaped: &mut bool| {
         let mut tmp = [0u8; 64];
         while let Ok(n) = status_r.read(&mut tmp) {
             if n == 0 {
@@ -623,12 +853,14 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
                     *ss = b;
                 }
                 status_record::PROGRAM_STATUS => *program_status = Some((a as i32, b)),
+                status_record::ALL_REAPED => *reaped = true,
                 _ => {}
             }
             buf.drain(..status_record::SIZE);
         }
     };
-    let init_exited_at: Instant;
+    let run_ended_at: Instant;
+    let mut init_gone = false;
     loop {
         let now = Instant::now();
         let mut timeout: Option<Duration> = None;
@@ -646,7 +878,7 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         if !killed {
             if let Some(limit) = limits.cpu_time {
                 let total = cg.cpu_total().map_err(fail("read the cgroup's CPU time"))?;
-                let used = total.saturating_sub(Duration::from_micros(setup_user_us + setup_sys_us));
+                let used = total.saturating_sub(Duration::from_micros(setup_user_us + setup_sys_us) + cpu_in_cgroup);
                 if used >= limit {
                     enforced.cpu_time = true;
                     kill(&guard, &mut killed);
@@ -686,13 +918,12 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         }
         add(status_r.as_raw_fd(), 5);
         poll_fds(&mut fds, timeout);
-        let mut init_done = false;
         for (p, kind) in fds.iter().zip(kinds) {
             if p.revents == 0 {
                 continue;
             }
             match kind {
-                0 => init_done = true,
+                0 => init_gone = true,
                 1 => {
                     out.pump(&mut budget, &mut over_output);
                 }
@@ -723,48 +954,51 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
                         }
                     }
                 }
-                _ => read_status(&mut status_r, &mut status_buf, &mut program_status, &mut setup_user_us, &mut setup_sys_us),
+                _ => read_status(&mut status_r, &mut status_buf, &mut program_status, &mut setup_user_us, &mut setup_sys_us, &mut all_reaped),
             }
         }
         if over_output && !killed {
             enforced.output = true;
             kill(&guard, &mut killed);
         }
-        if init_done {
-            init_exited_at = Instant::now();
+        // The run is over when init has reaped every process of the namespace
+        // (it exits next; its exit, the namespaces' teardown, is not the
+        // program's time), or when init is gone (killed).
+        if init_gone || all_reaped {
+            run_ended_at = Instant::now();
             break;
         }
     }
-    trace.step("init exited");
-    let init_exit_seen_ns = spawn::monotonic_ns();
-    guard.reap();
-    // Everything in the namespace is dead now: drain what is left in the pipes.
+    trace.step(if init_gone { "init exited" } else { "init reaped everything" });
+    let run_end_seen_ns = spawn::monotonic_ns();
+    if init_gone {
+        guard.reap();
+    }
+    // Every process of the run is dead now: what is left in the pipes is all
+    // there will be. (Read until EOF, or until empty: another sandbox's init,
+    // cloned while this run's pipes were open, may hold a write end for the
+    // instant before it closes every fd it does not need.)
     for s in [&mut out, &mut err] {
         if let Some(r) = &s.reader {
             let _ = nix::fcntl::fcntl(r, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
         }
-        let mut rounds = 0;
-        while s.reader.is_some() && rounds < 100_000 {
-            let before = s.captured.len();
+        while s.reader.is_some() {
             if !s.pump(&mut budget, &mut over_output) {
                 break;
             }
-            if s.captured.len() == before && s.sink.is_none() {
-                break; // EAGAIN: a writer outside the namespace cannot exist; stop
-            }
-            rounds += 1;
         }
     }
     if over_output && !killed {
         enforced.output = true;
     }
-    read_status(&mut status_r, &mut status_buf, &mut program_status, &mut setup_user_us, &mut setup_sys_us);
+    read_status(&mut status_r, &mut status_buf, &mut program_status, &mut setup_user_us, &mut setup_sys_us, &mut all_reaped);
 
     trace.step("pipes drained");
     // --- measure ---
     let usage = cg.cpu_usage().map_err(fail("read the cgroup's CPU time"))?;
     let setup_user = Duration::from_micros(setup_user_us);
-    let setup_sys = Duration::from_micros(setup_sys_us);
+    // init's setup, and on v1 the spawner's clone made inside the cgroup.
+    let setup_sys = Duration::from_micros(setup_sys_us) + cpu_in_cgroup;
     let cpu_total = usage.total.saturating_sub(setup_user + setup_sys);
     // The total is precise (scheduler nanoseconds); the user/system split is
     // tick-sampled on some kernels and may not add up to it: keep the split's
@@ -792,16 +1026,16 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
     let exited_at = match program_exit_ns {
         Some(ns) => {
             let now_ns = spawn::monotonic_ns();
-            Instant::now().checked_sub(Duration::from_nanos(now_ns.saturating_sub(ns))).unwrap_or(init_exited_at)
+            Instant::now().checked_sub(Duration::from_nanos(now_ns.saturating_sub(ns))).unwrap_or(run_ended_at)
         }
-        None => init_exited_at,
+        None => run_ended_at,
     };
     // The main process was killed by a signal we sent: that is the limit, not a crash.
     let termination = match termination {
         Termination::Signaled(libc::SIGKILL) if killed => Termination::Killed,
         t => t,
     };
-    for c in &spec.copy_out {
+    for c in &io.copy_out {
         let mode = 0o644;
         if let Err(e) = boxfs.copy_out(&c.src, &c.dst, c.max_bytes, mode) {
             // A missing or refused output file is the program's doing, not a
@@ -810,31 +1044,25 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         }
     }
     trace.step("measured, files copied out");
-    guard.finish()?;
-    trace.step("cgroup removed");
-    drop(boxfs);
-    trace.step("box released");
-    trace.children();
-    trace.at("parent saw init's exit", init_exit_seen_ns);
     let facts = Facts {
         cgroup: ctx.hierarchy.version().as_str().to_owned(),
         cpu_time_source: "cgroup".to_owned(),
         memory_source,
-        seccomp: spec.seccomp.as_ref().map(|p| p.name().to_owned()),
-        net: match spec.net {
+        seccomp: template.seccomp.as_ref().map(|p| p.name().to_owned()),
+        net: match template.net {
             Net::None => "none".to_owned(),
             Net::Loopback => "loopback".to_owned(),
         },
         kernel: ctx.kernel.clone(),
     };
-    Ok(Outcome {
+    let outcome = Outcome {
         termination,
         enforced,
         denied_syscall: denied,
         cpu_time: cpu_total,
         user_time: user,
         sys_time: sys,
-        wall_time: init_exited_at.saturating_duration_since(started),
+        wall_time: run_ended_at.saturating_duration_since(started),
         exited_at,
         memory_peak_bytes,
         oom_killed: events.oom_kills > 0,
@@ -843,5 +1071,54 @@ pub fn run(spec: SandboxSpec) -> Result<Outcome, SandboxError> {
         stderr: Captured { bytes: err.captured, truncated: err.truncated },
         facts,
         limits,
-    })
+    };
+    Ok((outcome, Leftover { guard, boxfs, trace, init_exit_seen_ns: run_end_seen_ns }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(argv: &[&str]) -> SandboxSpec {
+        SandboxSpec {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            env: vec![("PATH".into(), "/bin".into())],
+            limits: Limits { cpu_time: Some(Duration::from_secs(1)), disk_bytes: 1 << 20, ..Limits::default() },
+            stdin: Stdin::Null,
+            stdout: Output::Capture,
+            stderr: Output::Capture,
+            binds: Vec::new(),
+            system_binds: true,
+            copy_in: Vec::new(),
+            copy_out: Vec::new(),
+            net: Net::None,
+            seccomp: None,
+        }
+    }
+
+    #[test]
+    fn a_prepared_sandbox_fits_only_the_same_spec_whatever_its_stdio() {
+        let (a, _) = split(spec(&["/prog/a"]));
+        let mut other_io = spec(&["/prog/a"]);
+        other_io.stdin = Stdin::File("/tmp/in".into());
+        other_io.stdout = Output::File("/tmp/out".into());
+        other_io.copy_out.push(CopyOut { src: "x".into(), dst: "/tmp/x".into(), max_bytes: 1 });
+        assert!(a.fits(&split(other_io).0), "stdio and copy-out are the run's own");
+        assert!(!a.fits(&split(spec(&["/prog/b"])).0), "argv");
+        let mut s = spec(&["/prog/a"]);
+        s.limits.cpu_time = Some(Duration::from_secs(2));
+        assert!(!a.fits(&split(s).0), "limits");
+        let mut s = spec(&["/prog/a"]);
+        s.net = Net::Loopback;
+        assert!(!a.fits(&split(s).0), "net");
+        let mut s = spec(&["/prog/a"]);
+        s.binds.push(Bind { src: "/tmp".into(), dst: "/data".into(), writable: false });
+        assert!(!a.fits(&split(s).0), "binds");
+        let mut s = spec(&["/prog/a"]);
+        s.copy_in.push(CopyIn { src: "/tmp/f".into(), dst: "f".into() });
+        let (t, _) = split(s);
+        assert!(!a.fits(&t), "copy-in");
+        assert!(!t.preparable_ahead(), "a copy is taken at preparation: never ahead");
+        assert!(a.preparable_ahead());
+    }
 }

@@ -25,7 +25,6 @@ pub enum Step {
     DetachOldRoot,
     RemountRootReadOnly,
     SetHostname,
-    LoopbackUp,
     ForkProgram,
     Setsid,
     RedirectStdio,
@@ -46,9 +45,9 @@ pub enum Step {
 impl Step {
     pub fn from_u32(v: u32) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 26] = [
+        const ALL: [Step; 25] = [
             WaitForParent, DeathSignal, UnshareCgroup, MakeRootPrivate, MountRoot, MountOp, PivotRoot, DetachOldRoot,
-            RemountRootReadOnly, SetHostname, LoopbackUp, ForkProgram, Setsid, RedirectStdio, SetRlimit, SetGroups,
+            RemountRootReadOnly, SetHostname, ForkProgram, Setsid, RedirectStdio, SetRlimit, SetGroups,
             SetGid, SetUid, ChdirBox, CloseFds, NoNewPrivs, DropCapabilities, Seccomp, SendSeccompListener, Exec,
             DisableUserNamespaces,
         ];
@@ -68,7 +67,6 @@ impl Step {
             DetachOldRoot => "detach the old root",
             RemountRootReadOnly => "remount the root read-only",
             SetHostname => "set the hostname",
-            LoopbackUp => "bring up loopback",
             ForkProgram => "fork the program",
             Setsid => "setsid",
             RedirectStdio => "redirect stdin/stdout/stderr",
@@ -119,6 +117,10 @@ pub mod status_record {
     pub const SETUP_RUSAGE: u32 = 1;
     /// The main program's wait status, sent when it ended.
     pub const PROGRAM_STATUS: u32 = 2;
+    /// Every process in the namespace has been reaped; init exits next. From
+    /// here the run's counters are final (init's own exit, the namespaces'
+    /// teardown, is not the program's) and no writer of its pipes is left.
+    pub const ALL_REAPED: u32 = 3;
     pub const SIZE: usize = 16;
 
     pub fn encode(tag: u32, a: u32, b: u64) -> [u8; SIZE] {
@@ -150,7 +152,6 @@ pub struct Rlimit {
 pub struct ChildPlan<'a> {
     pub mounts: &'a Plan,
     pub hostname: CString,
-    pub loopback: bool,
     /// Absolute candidate paths of the program inside the sandbox, tried in order.
     pub exec_paths: Vec<CString>,
     pub argv: Vec<CString>,
@@ -160,11 +161,11 @@ pub struct ChildPlan<'a> {
     pub rlimits: Vec<Rlimit>,
     pub uid: u32,
     pub gid: u32,
-    pub stdin_fd: RawFd,
-    pub stdout_fd: RawFd,
-    pub stderr_fd: RawFd,
-    /// Read end: one byte from the parent means go (uid maps and cgroup are set).
-    pub sync_read_fd: RawFd,
+    /// init's end of a SOCK_SEQPACKET pair. First message (one byte): go, the
+    /// uid maps and the cgroup are set, build the root. Second: one byte with the
+    /// program's stdin, stdout and stderr as SCM_RIGHTS: fork it. Between the two a
+    /// prepared sandbox waits for its run (see `spawner.rs`).
+    pub sync_fd: RawFd,
     /// Write end of the close-on-exec error pipe.
     pub error_write_fd: RawFd,
     /// Write end of init's status pipe.
@@ -185,6 +186,7 @@ pub enum TracePoint {
     GotGo,
     MountsDone,
     RootReady,
+    GotStdio,
     ProgramForked,
     ProgramStart,
     CredsDropped,
@@ -193,11 +195,12 @@ pub enum TracePoint {
     InitExiting,
 }
 
-pub const TRACE_POINTS: [(TracePoint, &str); 10] = [
+pub const TRACE_POINTS: [(TracePoint, &str); 11] = [
     (TracePoint::InitStart, "init started"),
     (TracePoint::GotGo, "init got go"),
     (TracePoint::MountsDone, "mount ops done"),
     (TracePoint::RootReady, "pivot_root done"),
+    (TracePoint::GotStdio, "init got the stdio (run starts)"),
     (TracePoint::ProgramForked, "program forked (init side)"),
     (TracePoint::ProgramStart, "program process started"),
     (TracePoint::CredsDropped, "credentials dropped"),
@@ -270,14 +273,12 @@ struct CloneArgs {
 const CLONE_PIDFD: u64 = 0x1000;
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
-/// The namespaces every run gets (the cgroup namespace is entered by init
-/// after it sits in its cgroup, so that the namespace's root is the run's cgroup).
-pub const NAMESPACE_FLAGS: u64 = (libc::CLONE_NEWUSER
-    | libc::CLONE_NEWNS
-    | libc::CLONE_NEWPID
-    | libc::CLONE_NEWNET
-    | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWUTS) as u64;
+/// The namespaces the clone creates. The network namespace is not among them:
+/// the cloning thread sits in a fresh one it made ahead (see `spawner.rs`),
+/// which the child inherits; the cgroup namespace is entered by init after it
+/// sits in its cgroup, so that the namespace's root is the run's cgroup.
+pub const NAMESPACE_FLAGS: u64 =
+    (libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) as u64;
 
 /// Result of [`clone_init_from_parent`].
 pub struct Spawned {
@@ -343,9 +344,15 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
         // before this prctl, the pipe reads EOF.)
         stamp(plan, TracePoint::InitStart);
         check!(plan, Step::DeathSignal, libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0));
+        // The clone copied every fd of the process, including other runs' pipe
+        // ends (other threads prepare and run sandboxes too). A prepared init may
+        // wait long for its run: holding another run's error pipe open would
+        // stall that run's exec detection. Keep only our own.
+        let mut keep = [plan.sync_fd, plan.error_write_fd, plan.status_write_fd, plan.seccomp_sock_fd, box_fd(plan)];
+        close_all_but_in_child(&mut keep);
         let mut go = 0u8;
         let n = loop {
-            let n = libc::read(plan.sync_read_fd, (&mut go as *mut u8).cast(), 1);
+            let n = libc::read(plan.sync_fd, (&mut go as *mut u8).cast(), 1);
             if n < 0 && errno() == libc::EINTR {
                 continue;
             }
@@ -354,21 +361,24 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
         if n != 1 {
             libc::_exit(126);
         }
-        libc::close(plan.sync_read_fd);
         stamp(plan, TracePoint::GotGo);
         check!(plan, Step::UnshareCgroup, libc::unshare(libc::CLONE_NEWCGROUP));
         setup_mounts_in_child(plan);
         let h = plan.hostname.as_bytes();
         check!(plan, Step::SetHostname, libc::sethostname(h.as_ptr().cast(), h.len()));
-        if plan.loopback {
-            loopback_up_in_child(plan);
-        }
+        // The run's stdio, which also says the run starts now. EOF: the parent
+        // dropped this prepared sandbox (or died).
+        let stdio = match recv_stdio_in_child(plan.sync_fd) {
+            Some(fds) => fds,
+            None => libc::_exit(126),
+        };
+        stamp(plan, TracePoint::GotStdio);
         let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize);
         if pid < 0 {
             fail_in_child(plan, Step::ForkProgram, errno(), 0);
         }
         if pid == 0 {
-            program_in_child(plan);
+            program_in_child(plan, stdio);
         }
         let program = pid as libc::pid_t;
         stamp(plan, TracePoint::ProgramForked);
@@ -393,6 +403,8 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
                     continue;
                 }
                 stamp(plan, TracePoint::InitExiting);
+                let rec = status_record::encode(status_record::ALL_REAPED, 0, monotonic_ns());
+                libc::write(plan.status_write_fd, rec.as_ptr().cast(), rec.len());
                 libc::_exit(0); // ECHILD: everything reaped
             }
             if r == program {
@@ -498,25 +510,8 @@ unsafe fn setup_mounts_in_child(plan: &ChildPlan<'_>) {
     }
 }
 
-unsafe fn loopback_up_in_child(plan: &ChildPlan<'_>) {
-    // SAFETY: ifreq is plain old data; the ioctls read/write only it.
-    unsafe {
-        let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if s < 0 {
-            fail_in_child(plan, Step::LoopbackUp, errno(), 0);
-        }
-        let mut req: libc::ifreq = std::mem::zeroed();
-        req.ifr_name[0] = b'l' as c_char;
-        req.ifr_name[1] = b'o' as c_char;
-        check!(plan, Step::LoopbackUp, libc::ioctl(s, libc::SIOCGIFFLAGS, &mut req));
-        req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-        check!(plan, Step::LoopbackUp, libc::ioctl(s, libc::SIOCSIFFLAGS, &req));
-        libc::close(s);
-    }
-}
-
 /// The program's process: drop everything, then exec.
-unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
+unsafe fn program_in_child(plan: &ChildPlan<'_>, stdio: [RawFd; 3]) -> ! {
     // SAFETY (whole function): raw syscalls on data prepared before clone.
     unsafe {
         // If init dies the whole namespace dies anyway; this also covers the
@@ -524,7 +519,7 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>) -> ! {
         stamp(plan, TracePoint::ProgramStart);
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
         check!(plan, Step::Setsid, libc::setsid());
-        for (from, to) in [(plan.stdin_fd, 0), (plan.stdout_fd, 1), (plan.stderr_fd, 2)] {
+        for (from, to) in [(stdio[0], 0), (stdio[1], 1), (stdio[2], 2)] {
             if from != to {
                 check!(plan, Step::RedirectStdio, libc::dup2(from, to));
             } else {
@@ -613,6 +608,68 @@ struct CapData {
     effective: u32,
     permitted: u32,
     inheritable: u32,
+}
+
+/// The box's mount fd, which init attaches (or -1).
+fn box_fd(plan: &ChildPlan<'_>) -> RawFd {
+    for op in &plan.mounts.ops {
+        if let MountOp::AttachBox { fd, .. } = op {
+            return *fd;
+        }
+    }
+    -1
+}
+
+/// Close every fd but those in `keep` (negative entries ignored), without allocating.
+fn close_all_but_in_child(keep: &mut [RawFd]) {
+    keep.sort_unstable(); // in place: no allocation
+    let mut next: u32 = 0;
+    for &fd in keep.iter() {
+        if fd < 0 || (fd as u32) < next {
+            continue;
+        }
+        if fd as u32 > next {
+            // SAFETY: close_range on a range of our own fd table.
+            unsafe { libc::syscall(libc::SYS_close_range, next, fd as u32 - 1, 0u32) };
+        }
+        next = fd as u32 + 1;
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, next, u32::MAX, 0u32) };
+}
+
+/// Receive the second go message: exactly three fds (stdin, stdout, stderr),
+/// close-on-exec, without allocating. None on EOF or anything malformed.
+unsafe fn recv_stdio_in_child(sock: RawFd) -> Option<[RawFd; 3]> {
+    // SAFETY: the control buffer is aligned and large enough for three ints;
+    // msghdr points only at stack data alive for the call.
+    unsafe {
+        #[repr(C, align(8))]
+        struct Cmsg([u8; 64]);
+        let mut cbuf = Cmsg([0; 64]);
+        let mut byte = [0u8; 1];
+        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.0.as_mut_ptr().cast();
+        msg.msg_controllen = cbuf.0.len();
+        let n = loop {
+            let n = libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC);
+            if n < 0 && errno() == libc::EINTR {
+                continue;
+            }
+            break n;
+        };
+        let want = libc::CMSG_LEN(3 * std::mem::size_of::<RawFd>() as u32) as usize;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if n != 1 || cmsg.is_null() || (*cmsg).cmsg_level != libc::SOL_SOCKET || (*cmsg).cmsg_type != libc::SCM_RIGHTS || (*cmsg).cmsg_len != want {
+            return None;
+        }
+        let mut fds = [0 as RawFd; 3];
+        ptr::copy_nonoverlapping(libc::CMSG_DATA(cmsg), fds.as_mut_ptr().cast::<u8>(), 3 * std::mem::size_of::<RawFd>());
+        Some(fds)
+    }
 }
 
 /// Send one fd over a unix socket with SCM_RIGHTS, without allocating.

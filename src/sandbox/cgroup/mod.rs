@@ -126,6 +126,13 @@ pub trait RunCgroup: Send + Sync + std::fmt::Debug {
     fn add_pid(&self, pid: i32) -> Result<(), CgroupError>;
     /// An open fd of the cgroup directory for `CLONE_INTO_CGROUP` (v2 only).
     fn clone_into_fd(&self) -> Option<std::os::fd::RawFd>;
+    /// v1: move the calling thread (only it) into the cgroup, so that what it
+    /// clones is born inside; `false` (nothing done) where `CLONE_INTO_CGROUP`
+    /// serves instead. A thread moving itself skips the global lock a
+    /// `cgroup.procs` write takes (see `spawner.rs`).
+    fn enter_thread(&self) -> Result<bool, CgroupError>;
+    /// v1: move the calling thread back out, to dokeru's parent cgroup.
+    fn leave_thread(&self) -> Result<(), CgroupError>;
     /// Total/user/system CPU time of every process ever in the cgroup.
     fn cpu_usage(&self) -> Result<CpuUsage, CgroupError>;
     /// Only the total, as cheaply as possible (called while enforcing the limit).

@@ -121,6 +121,7 @@ impl V1Hierarchy {
             has_peak: false,
             sampled_peak_bytes: AtomicU64::new(0),
             fake_files: self.fake_files.clone(),
+            pids_max: None,
         };
         let configured = self.build_run(&mut run, &mounts, name, limits);
         if let Err(e) = configured {
@@ -152,6 +153,7 @@ impl V1Hierarchy {
             }
             if let (true, Some(max)) = (self.mounts.pids.as_ref() == Some(mount), limits.pids_max) {
                 files::write_value(&dir.join("pids.max"), &max.to_string())?;
+                run.pids_max = Some((dir.join("pids.max"), max));
             }
         }
         run.cpuacct_usage = Some(CounterFile::open(run.cpuacct_dir.join("cpuacct.usage"))?);
@@ -315,6 +317,9 @@ pub struct V1Run {
     /// Highest `memory.usage_in_bytes` seen, for kernels without a peak counter.
     sampled_peak_bytes: AtomicU64,
     fake_files: Vec<String>,
+    /// `pids.max` and the run's limit: raised by one while a spawner thread is
+    /// inside ([`RunCgroup::enter_thread`]), since the thread counts too.
+    pids_max: Option<(PathBuf, u64)>,
 }
 
 /// `cpuacct.usage` is one decimal number of nanoseconds (< 21 digits).
@@ -375,6 +380,44 @@ impl RunCgroup for V1Run {
     fn clone_into_fd(&self) -> Option<std::os::fd::RawFd> {
         // CLONE_INTO_CGROUP only exists for the v2 hierarchy.
         None
+    }
+
+    fn enter_thread(&self) -> Result<bool, CgroupError> {
+        if let Some((path, max)) = &self.pids_max {
+            files::write_value(path, &(max + 1).to_string())?;
+        }
+        // "0" is the writing thread itself; `tasks` moves one thread. Together they
+        // are the case cgroup_procs_write_start() lets through without
+        // cgroup_threadgroup_rwsem (kernel/cgroup/cgroup.c).
+        for (i, dir) in self.dirs.iter().enumerate() {
+            if let Err(e) = files::write_value(&dir.join("tasks"), "0") {
+                for done in &self.dirs[..i] {
+                    if let Some(parent) = done.parent() {
+                        let _ = files::write_value(&parent.join("tasks"), "0");
+                    }
+                }
+                return Err(e);
+            }
+        }
+        Ok(true)
+    }
+
+    fn leave_thread(&self) -> Result<(), CgroupError> {
+        // To dokeru's parent, never back to where the thread came from: that
+        // cgroup may belong to someone else (dokeru writes only under its own
+        // parent), and the parent holds no limits of any run.
+        let mut first = Ok(());
+        for dir in &self.dirs {
+            if let Some(parent) = dir.parent() {
+                if let Err(e) = files::write_value(&parent.join("tasks"), "0") {
+                    first = first.and(Err(e));
+                }
+            }
+        }
+        if let Some((path, max)) = &self.pids_max {
+            first = first.and(files::write_value(path, &max.to_string()));
+        }
+        first
     }
 
     fn cpu_usage(&self) -> Result<CpuUsage, CgroupError> {
@@ -452,6 +495,7 @@ mod tests {
     /// Interface files the fake kernel puts in every new directory (union over controllers).
     const FAKE_FILES: &[&str] = &[
         "cgroup.procs",
+        "tasks",
         "memory.limit_in_bytes",
         "memory.memsw.limit_in_bytes",
         "memory.soft_limit_in_bytes",
@@ -567,6 +611,28 @@ mod tests {
         let both = f.cg.join("cpu,cpuacct/dokeru/run-3");
         assert_eq!(run.dirs().iter().filter(|d| **d == both).count(), 1);
         assert_eq!(read(both.join("cpu.shares")), "2048");
+        run.destroy().unwrap();
+    }
+
+    #[test]
+    fn a_thread_enters_every_controller_and_leaves_to_the_parent_with_room_for_itself() {
+        let f = fake(FAKE_FILES, false);
+        let run = f.h.create_run("run-5", &CgroupLimits { pids_max: Some(7), ..Default::default() }).unwrap();
+        let pids_max = f.cg.join("pids/dokeru/run-5/pids.max");
+        assert_eq!(read(&pids_max), "7");
+        assert!(run.enter_thread().unwrap(), "v1 moves the thread itself");
+        for dir in run.dirs() {
+            assert_eq!(read(dir.join("tasks")), "0", "{}", dir.display());
+            fs::write(dir.join("tasks"), "").unwrap();
+        }
+        // The spawner thread counts in pids.current while inside: one more.
+        assert_eq!(read(&pids_max), "8");
+        run.leave_thread().unwrap();
+        for dir in run.dirs() {
+            assert_eq!(read(dir.join("tasks")), "", "{}", dir.display());
+            assert_eq!(read(dir.parent().unwrap().join("tasks")), "0", "{}", dir.display());
+        }
+        assert_eq!(read(&pids_max), "7");
         run.destroy().unwrap();
     }
 

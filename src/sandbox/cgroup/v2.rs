@@ -317,6 +317,14 @@ impl RunCgroup for V2Run {
         Some(self.dir_fd.as_raw_fd())
     }
 
+    fn enter_thread(&self) -> Result<bool, CgroupError> {
+        Ok(false) // CLONE_INTO_CGROUP places the child; threads stay where they are
+    }
+
+    fn leave_thread(&self) -> Result<(), CgroupError> {
+        Ok(())
+    }
+
     fn cpu_usage(&self) -> Result<CpuUsage, CgroupError> {
         let mut buf = [0u8; CPU_STAT_BUF_BYTES];
         let content = self.cpu_stat.read(&mut buf)?;
