@@ -23,7 +23,7 @@ timeout=${DOKERU_VM_TIMEOUT:-2400}
 unset DOKERU_SOAK_RUNS
 
 # Test files whose tests depend on the cgroup (all of them, or the listed ones).
-binaries=(run_limits run_hostile run_status fault_tolerance run_hostile_suite judge_packages doctor)
+binaries=(run_limits run_hostile run_status run_prepared fault_tolerance run_hostile_suite judge_packages doctor)
 declare -A only=(
   [run_status]="ok_result_has_every_field_and_default_limits output_beyond_limit_1000_keeps_exactly_1000_bytes exit_code_3_is_nonzero_exit"
   [judge_packages]="vm_compiler_bombs_are_compile_error_within_the_compile_limits vm_correct_output_then_cpu_loop_is_time_limit_exceeded vm_correct_output_then_memory_is_memory_limit_exceeded vm_crashed_validator_is_judge_error vm_interactor_rejects_first_then_submission_hangs_is_wrong_answer vm_thirdparty_validator_and_testlib_checker"

@@ -185,15 +185,27 @@ fn root_mountpoint() -> Result<PathBuf, SandboxError> {
 fn context() -> Result<&'static Context, SandboxError> {
     let ctx = CONTEXT.get_or_init(|| {
         let hierarchy = Hierarchy::detect().map_err(fail("detect cgroups"))?;
-        // Leftovers of a killed dokeru: cgroups whose owner is gone. (Boxes are
-        // fd-held tmpfs and mounts live in dead namespaces: nothing else leaks.)
-        hierarchy.sweep_stale(&owner_alive).map_err(fail("sweep stale cgroups"))?;
         let pid = std::process::id();
         let start = proc_start_time(pid).unwrap_or(0);
         let kernel = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
         Ok(Context { hierarchy, root_dir: root_mountpoint()?, kernel, ident: format!("run-{pid}-{start}"), seq: AtomicU64::new(0) })
     });
     ctx.as_ref().map_err(|e| SandboxError { step: e.step.clone(), message: e.message.clone() })
+}
+
+/// Remove the leftovers of killed dokerus once per process: cgroups whose owner
+/// is gone. (Boxes are fd-held tmpfs and mounts live in dead namespaces: nothing
+/// else leaks.) Run by the spawner thread, in parallel with the first run's
+/// preparation: a stale cgroup has a name no live run uses, so nothing waits on it.
+pub(super) fn sweep_stale_once() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        if let Ok(ctx) = context() {
+            if let Err(e) = ctx.hierarchy.sweep_stale(&owner_alive) {
+                eprintln!("dokeru: warning: sweeping the cgroups of killed runs: {}", crate::error_chain(&e));
+            }
+        }
+    });
 }
 
 /// Number of CPUs the run can use at once (paces the CPU-limit checks).
@@ -709,6 +721,7 @@ fn run_with(spec: SandboxSpec, prepare_next: bool) -> Result<Outcome, SandboxErr
             // the box, the plan and the cgroup.
             let loopback = template.loopback();
             spawner.prepare_net(loopback);
+            spawner.sweep_stale_once();
             prepare(template, Trace::new(), &mut |plan, cg| {
                 // SAFETY: `plan` lives on prepare's stack until the clone returns.
                 unsafe { spawner.clone_init(plan, cg, loopback) }
@@ -824,9 +837,12 @@ fn execute(prepared: Prepared, io: Io, started: impl FnOnce()) -> Result<(Outcom
     let mut status_buf: Vec<u8> = Vec::new();
     let mut sock_parent = Some(seccomp_sock);
     let mut killed = false;
+    // When we killed the run: its end, if init could not report the program's.
+    let killed_at: std::cell::Cell<Option<Instant>> = std::cell::Cell::new(None);
     let atomic_kill = ctx.hierarchy.version() == super::cgroup::Version::V2;
     let kill = |guard: &Guard, killed: &mut bool| {
         if !*killed {
+            killed_at.set(Some(Instant::now()));
             // cgroup.kill (v2) stops the whole tree in one step, so a fork bomb
             // gets no more CPU while the pid namespace is being torn down.
             if atomic_kill {
@@ -1022,13 +1038,15 @@ fn execute(prepared: Prepared, io: Io, started: impl FnOnce()) -> Result<(Outcom
         Some(st) if libc::WIFSIGNALED(st) => Termination::Signaled(libc::WTERMSIG(st)),
         _ => Termination::Killed,
     };
-    // Instant is CLOCK_MONOTONIC on Linux: place init's stamp on it.
+    // Instant is CLOCK_MONOTONIC on Linux: place init's stamp on it. Killed
+    // with init, the program ended when we killed it, not when we noticed (an
+    // interactor reading its EOF must not seem to have ended first).
     let exited_at = match program_exit_ns {
         Some(ns) => {
             let now_ns = spawn::monotonic_ns();
             Instant::now().checked_sub(Duration::from_nanos(now_ns.saturating_sub(ns))).unwrap_or(run_ended_at)
         }
-        None => run_ended_at,
+        None => killed_at.get().unwrap_or(run_ended_at),
     };
     // The main process was killed by a signal we sent: that is the limit, not a crash.
     let termination = match termination {

@@ -55,6 +55,8 @@ unsafe impl Send for CloneJob {}
 enum Request {
     /// Make a fresh network namespace for the next clone, in the background.
     Net { loopback: bool },
+    /// Sweep the cgroups of killed dokerus (once per process).
+    Sweep,
     Clone(CloneJob),
     /// Prepare a sandbox from this template; the result goes to `prepared`.
     Prepare(Template),
@@ -125,6 +127,16 @@ impl Spawner {
     pub fn release_this_thread() {
         let s = SPAWNER.with(|slot| slot.borrow_mut().take());
         drop(s);
+    }
+
+    /// Sweep the cgroups of killed dokerus, in the background, once per process.
+    pub fn sweep_stale_once(&self) {
+        static SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !SENT.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            if let Some(tx) = &self.requests {
+                let _ = tx.send(Request::Sweep);
+            }
+        }
     }
 
     /// Prepare a sandbox from `template` in the background, for the next run.
@@ -248,6 +260,7 @@ fn serve(requests: mpsc::Receiver<Request>, replies: mpsc::Sender<Result<Cloned,
     while let Ok(req) = requests.recv() {
         match req {
             Request::Net { loopback } => net.prepare(loopback),
+            Request::Sweep => run::sweep_stale_once(),
             Request::Clone(job) => {
                 // SAFETY: the caller blocks on the reply while the plan is used.
                 let r = clone_job(&mut net, unsafe { &*job.plan }, &job.cgroup, job.loopback);
