@@ -34,6 +34,7 @@
 //! [`SeccompError::UnsupportedArch`].
 
 mod bpf;
+mod cache;
 mod x86_64_names;
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -110,13 +111,22 @@ pub struct Policy {
 
 impl Policy {
     /// A shipped policy by name (`dir/<name>.json`) or a policy file by path (contains
-    /// `/` or ends in `.json`).
+    /// `/` or ends in `.json`). The compiled programs are kept for later processes of the
+    /// same build, keyed by the exact policy text (module `cache`).
     ///
     /// # Errors
     /// The file is missing or unreadable, is not valid JSON, names an unknown syscall,
     /// breaks the two-filter shape described in the module docs, or the host is not
     /// x86_64.
     pub fn load(name_or_path: &str, dir: &Path) -> Result<Policy, SeccompError> {
+        Self::load_with_cache(name_or_path, dir, cache::Cache::for_this_process().as_ref())
+    }
+
+    fn load_with_cache(
+        name_or_path: &str,
+        dir: &Path,
+        cache: Option<&cache::Cache>,
+    ) -> Result<Policy, SeccompError> {
         if !cfg!(target_arch = "x86_64") {
             return Err(SeccompError::UnsupportedArch {
                 arch: std::env::consts::ARCH,
@@ -143,7 +153,17 @@ impl Policy {
                 });
             }
         };
-        let programs = compile(&text, &path.display().to_string())?;
+        // Compiling is most of a run's start-up; `cache` says why a hit is never stale.
+        let programs = match cache.and_then(|c| c.get(&text)) {
+            Some(programs) => programs,
+            None => {
+                let programs = compile(&text, &path.display().to_string())?;
+                if let Some(c) = cache {
+                    c.put(&text, &programs);
+                }
+                programs
+            }
+        };
         Ok(Policy {
             name: name_or_path.to_owned(),
             programs,
@@ -858,6 +878,49 @@ mod tests {
             r#"{"deny": {"mismatch_action": "allow", "match_action": "trap", "filter": [{"syscall": "open_tree_attr"}]}}"#,
         );
         assert!(matches!(r.unwrap_err(), SeccompError::SyscallTooNew { .. }));
+    }
+
+    /// The instructions of a policy, comparable.
+    fn listing(p: &Policy) -> Vec<(String, Vec<(u16, u8, u8, u32)>)> {
+        p.programs()
+            .map(|(f, i)| (f.to_owned(), i.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn cached_policy_equals_a_fresh_compile_and_an_edit_recompiles() {
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = cache::Cache::at(cache_dir.path(), b"build-1");
+        let work = tempfile::tempdir().unwrap();
+        let path = work.path().join("p.json");
+        let default = std::fs::read_to_string(profiles_dir().join("default.json")).unwrap();
+        std::fs::write(&path, &default).unwrap();
+        let path = path.display().to_string();
+        let fresh = Policy::load_with_cache(&path, Path::new("/nonexistent"), None).unwrap();
+        let first = Policy::load_with_cache(&path, Path::new("/nonexistent"), Some(&cache)).unwrap();
+        let second = Policy::load_with_cache(&path, Path::new("/nonexistent"), Some(&cache)).unwrap();
+        assert!(cache.get(&default).is_some(), "stored");
+        assert_eq!(listing(&first), listing(&fresh));
+        assert_eq!(listing(&second), listing(&fresh));
+        assert_eq!(second.name(), path);
+
+        // The same file edited: `mount` no longer denied. The cache must not answer
+        // with the old program.
+        let edited = default.replacen(r#""syscall": "mount","#, r#""syscall": "chown","#, 1);
+        assert_ne!(edited, default, "default.json denies mount");
+        std::fs::write(&path, &edited).unwrap();
+        let reloaded = Policy::load_with_cache(&path, Path::new("/nonexistent"), Some(&cache)).unwrap();
+        let recompiled = Policy::load_with_cache(&path, Path::new("/nonexistent"), None).unwrap();
+        assert_eq!(listing(&reloaded), listing(&recompiled));
+        assert_ne!(listing(&reloaded), listing(&fresh));
+        let a = [0u64; 6];
+        assert_eq!(verdict(&reloaded, nr("mount"), X86_64, a), ALLOW);
+        assert_eq!(verdict(&reloaded, nr("chown"), X86_64, a), NOTIF);
+
+        // An invalid edit is an error, whatever the cache holds.
+        std::fs::write(&path, r#"{"deny": {"#).unwrap();
+        let err = Policy::load_with_cache(&path, Path::new("/nonexistent"), Some(&cache)).unwrap_err();
+        assert!(matches!(err, SeccompError::Parse { .. }), "{err:?}");
     }
 
     #[test]
