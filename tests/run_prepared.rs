@@ -40,6 +40,7 @@ for f in /box/mark /tmp/mark /dev/shm/mark; do
 done
 for ns in user mnt pid net ipc uts cgroup; do echo "ns=$(readlink /proc/self/ns/$ns)"; done
 echo "pid=$$"
+sleep 0.5
 "#;
 
 #[test]
@@ -53,7 +54,8 @@ fn each_prepared_run_gets_its_own_namespaces_root_box_and_stdio() {
     let runs = 12;
     // Namespace ids are recycled once a namespace is freed, so only runs whose
     // sandboxes were alive at the same time must differ: a prepared sandbox is made
-    // while the run before it is still going.
+    // while the run before it is still going (the probe's last half second, long
+    // enough for the preparation even in the emulated VM).
     let mut previous: BTreeSet<String> = BTreeSet::new();
     for i in 0..runs {
         let input = dir.path().join(format!("in{i}"));

@@ -640,6 +640,7 @@ pub(super) fn prepare(
         seccomp_sock_fd: seccomp_sock_child.as_raw_fd(),
         seccomp: template.seccomp.as_deref(),
         trace: trace.page,
+        program_stack: spawn::program_stack_top().map_err(fail("map the program's start-up stack"))?,
     };
     child.finish();
     trace.step("fds, argv, plan");
@@ -721,11 +722,13 @@ fn run_with(spec: SandboxSpec, prepare_next: bool) -> Result<Outcome, SandboxErr
             // the box, the plan and the cgroup.
             let loopback = template.loopback();
             spawner.prepare_net(loopback);
-            spawner.sweep_stale_once();
-            prepare(template, Trace::new(), &mut |plan, cg| {
+            let prepared = prepare(template, Trace::new(), &mut |plan, cg| {
                 // SAFETY: `plan` lives on prepare's stack until the clone returns.
                 unsafe { spawner.clone_init(plan, cg, loopback) }
-            })?
+            })?;
+            // After the clone, not before: the sweep must not delay it.
+            spawner.sweep_stale_once();
+            prepared
         }
     };
     finish_run(prepared, io, &spawner, next)

@@ -176,6 +176,75 @@ pub struct ChildPlan<'a> {
     /// A MAP_SHARED page where the children stamp CLOCK_MONOTONIC times of
     /// their steps (slot per [`TracePoint`]); null when tracing is off.
     pub trace: *mut u64,
+    /// Top of the stack the program's process runs on until its exec
+    /// ([`program_stack_top`]).
+    pub program_stack: *mut libc::c_void,
+}
+
+/// Bytes of stack for the program's process between its clone and its exec
+/// (`program_in_child` uses a few KiB), above one guard page.
+const PROGRAM_STACK_BYTES: usize = 256 << 10;
+
+/// The top of a stack for the program's process, the same address for every run.
+///
+/// Init starts the program with `CLONE_VM | CLONE_VFORK` (as `posix_spawn` does):
+/// a `fork` would copy the page tables of init's address space, which is a
+/// copy of dokeru's, only for the exec to throw them away; with `CLONE_VM` the
+/// program's process runs on this stack, in init's memory, while init waits for
+/// its exec. The region is mapped once per dokeru process and never touched
+/// by it: every init has its own copy-on-write copy, so concurrent runs never
+/// share one, and the clone of init copies no page of it.
+///
+/// # Errors
+/// The mapping failed (first call only).
+pub fn program_stack_top() -> std::io::Result<*mut libc::c_void> {
+    static TOP: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    if let Some(top) = TOP.get() {
+        return Ok(*top as *mut libc::c_void);
+    }
+    let page = 4096;
+    // SAFETY: a fresh private anonymous mapping; nothing else refers to it.
+    let base = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            PROGRAM_STACK_BYTES + page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the lowest page of our own mapping becomes the guard page.
+    unsafe { libc::mprotect(base, page, libc::PROT_NONE) };
+    let top = base as usize + page + PROGRAM_STACK_BYTES;
+    match TOP.set(top) {
+        Ok(()) => Ok(top as *mut libc::c_void),
+        Err(_) => {
+            // Another thread mapped one first: use it, drop ours.
+            // SAFETY: our mapping, never handed out.
+            unsafe { libc::munmap(base, PROGRAM_STACK_BYTES + page) };
+            Ok(*TOP.get().expect("set") as *mut libc::c_void)
+        }
+    }
+}
+
+/// What the program's process gets from init (on init's stack, which the
+/// `CLONE_VFORK` keeps in place until the exec).
+struct ProgramStart<'a, 'p> {
+    plan: &'a ChildPlan<'p>,
+    stdio: [RawFd; 3],
+}
+
+extern "C" fn program_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the ProgramStart init passed to clone, alive while init
+    // is suspended by CLONE_VFORK.
+    unsafe {
+        let start = &*(arg as *const ProgramStart<'_, '_>);
+        program_in_child(start.plan, start.stdio)
+    }
 }
 
 /// Steps the children timestamp when tracing (`DOKERU_TRACE`).
@@ -373,12 +442,17 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
             None => libc::_exit(126),
         };
         stamp(plan, TracePoint::GotStdio);
-        let pid = libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize);
+        // The program's process shares init's memory until its exec (init is
+        // suspended meanwhile: CLONE_VFORK), on its own stack; see program_stack_top.
+        let start = ProgramStart { plan, stdio };
+        let pid = libc::clone(
+            program_entry,
+            plan.program_stack,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&start as *const ProgramStart<'_, '_>).cast_mut().cast(),
+        );
         if pid < 0 {
             fail_in_child(plan, Step::ForkProgram, errno(), 0);
-        }
-        if pid == 0 {
-            program_in_child(plan, stdio);
         }
         let program = pid as libc::pid_t;
         stamp(plan, TracePoint::ProgramForked);

@@ -25,14 +25,16 @@
 //!
 //! For [`super::run::run_and_prepare_next`] (the judge's tests) the helper also
 //! prepares the next sandbox — box, plan, cgroup, namespaces, root filesystem,
-//! everything up to the program's fork — while the current program runs, and
-//! tears the finished one down after its result is returned. Requests are
-//! served in order on the one thread.
+//! everything up to the program's fork — while the current program runs. A
+//! second helper (the reaper, started on the first hand-off) tears finished runs
+//! down after their results are returned, so that waiting for init's exit and
+//! removing the cgroup never delays the next preparation: on two cores the three
+//! threads (caller, spawner, reaper) and the sandbox's own processes overlap.
 
 use super::cgroup::RunCgroup;
 use super::run::{self, Leftover, Prepared, SandboxError, Template};
 use super::spawn::{self, ChildPlan, Spawned};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -60,8 +62,6 @@ enum Request {
     Clone(CloneJob),
     /// Prepare a sandbox from this template; the result goes to `prepared`.
     Prepare(Template),
-    /// Tear a finished run down.
-    Teardown(Leftover),
 }
 
 /// What a clone produced.
@@ -78,8 +78,8 @@ pub struct Spawner {
     prepared: mpsc::Receiver<PrepareResult>,
     /// A Prepare was sent and its result not yet taken.
     pending: RefCell<Option<Template>>,
-    /// Teardowns handed off (counted for the doc of release only).
-    handed_off: Cell<u64>,
+    /// The reaper: finished runs to tear down, in the background.
+    reaper: RefCell<Option<(mpsc::Sender<Leftover>, std::thread::JoinHandle<()>)>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -117,7 +117,7 @@ impl Spawner {
             replies: rep_rx,
             prepared: prep_rx,
             pending: RefCell::new(None),
-            handed_off: Cell::new(0),
+            reaper: RefCell::new(None),
             thread: Some(thread),
         })
     }
@@ -163,16 +163,26 @@ impl Spawner {
         None
     }
 
-    /// Hand a finished run's teardown to the helper.
+    /// Hand a finished run's teardown to the reaper (started on first use; if it
+    /// cannot be, the teardown happens here).
     pub fn teardown(&self, leftover: Leftover) {
-        match &self.requests {
-            Some(tx) => {
-                if let Err(mpsc::SendError(Request::Teardown(l))) = tx.send(Request::Teardown(leftover)) {
+        let mut reaper = self.reaper.borrow_mut();
+        if reaper.is_none() {
+            let (tx, rx) = mpsc::channel::<Leftover>();
+            let started = std::thread::Builder::new().name("dokeru-reaper".into()).spawn(move || {
+                while let Ok(l) = rx.recv() {
                     finish_or_warn(l);
                 }
-                self.handed_off.set(self.handed_off.get() + 1);
+            });
+            match started {
+                Ok(t) => *reaper = Some((tx, t)),
+                Err(_) => return finish_or_warn(leftover),
             }
-            None => finish_or_warn(leftover),
+        }
+        if let Some((tx, _)) = reaper.as_ref() {
+            if let Err(mpsc::SendError(l)) = tx.send(leftover) {
+                finish_or_warn(l);
+            }
         }
     }
 
@@ -207,9 +217,14 @@ impl Drop for Spawner {
                 self.teardown(p.discard());
             }
         }
-        // The helper serves what is queued (teardowns), then its recv fails: it returns.
+        // The helper serves what is queued, then its recv fails: it returns. The
+        // reaper then finishes every teardown handed to it.
         self.requests = None;
         if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if let Some((tx, t)) = self.reaper.borrow_mut().take() {
+            drop(tx);
             let _ = t.join();
         }
     }
@@ -275,7 +290,6 @@ fn serve(requests: mpsc::Receiver<Request>, replies: mpsc::Sender<Result<Cloned,
                     finish_or_warn(p.discard());
                 }
             }
-            Request::Teardown(leftover) => finish_or_warn(leftover),
         }
     }
 }

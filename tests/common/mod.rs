@@ -647,6 +647,14 @@ fn temp_entries() -> BTreeSet<PathBuf> {
     for base in std::iter::once(PathBuf::from("/run/dokeru")).chain(tmps.iter().map(|t| t.join("dokeru"))) {
         if let Ok(rd) = std::fs::read_dir(&base) {
             for e in rd.flatten() {
+                // The compiled seccomp policy cache stays by design (README, "Performance");
+                // only a half-written entry in it would be a leftover.
+                if e.file_name() == "seccomp" {
+                    if let Ok(cache) = std::fs::read_dir(e.path()) {
+                        s.extend(cache.flatten().map(|c| c.path()).filter(|c| !c.extension().is_some_and(|x| x == "bpf")));
+                    }
+                    continue;
+                }
                 if !is_shared_mountpoint(&e.path()) {
                     s.insert(e.path());
                 }

@@ -207,6 +207,19 @@ pub(super) fn rmdir_retry(path: &Path, timeout: Duration) -> Result<(), CgroupEr
     }
 }
 
+/// `rmdir` a cgroup that is expected to be empty already (the run's init reaped
+/// everything and exited): true if it is gone. The kernel refuses (EBUSY) a
+/// cgroup with tasks or sub-cgroups, so a false means: kill, wait, remove.
+pub(super) fn rmdir_if_empty(path: &Path, fake_files: &[String]) -> bool {
+    if !fake_files.is_empty() {
+        return false; // a fake tree holds plain files: the full path removes them
+    }
+    match std::fs::remove_dir(path) {
+        Ok(()) => true,
+        Err(e) => e.kind() == ErrorKind::NotFound,
+    }
+}
+
 /// Remove a directory of a FAKE cgroup tree: there the "interface files" are plain files
 /// that must go first. On real cgroupfs, `rmdir` alone is right (and unlinking is refused).
 pub(super) fn remove_fake_files(dir: &Path, fake_files: &[String]) {

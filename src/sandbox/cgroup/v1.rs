@@ -274,8 +274,13 @@ fn apply_cpu_limits(dir: &Path, limits: &CgroupLimits) -> Result<(), CgroupError
 /// Kill every process in `dirs` (and in any sub-cgroup), wait until empty, rmdir each.
 /// Directories already gone are skipped, so this is idempotent.
 fn destroy_dirs(dirs: &[PathBuf], fake_files: &[String]) -> Result<(), CgroupError> {
-    kill_dirs(dirs)?;
-    for dir in dirs {
+    // Usually every process is gone already: one rmdir per directory.
+    let left: Vec<PathBuf> = dirs.iter().filter(|d| !files::rmdir_if_empty(d, fake_files)).cloned().collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    kill_dirs(&left)?;
+    for dir in &left {
         remove_tree(dir, fake_files)?;
     }
     Ok(())
