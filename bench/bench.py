@@ -24,6 +24,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import resource
 import sys
 import tempfile
 import threading
@@ -141,6 +142,33 @@ def find_tool(name):
     return shutil.which(name)
 
 
+def bwrap_same_root(dk, bwrap, tiny_dir):
+    """bwrap argv building the same root filesystem as `dokeru run` (its read-only
+    binds, symlinks, /dev, /proc, tmpfs /tmp, /dev/shm and /box), read off a dokeru
+    run's own mount table: the plain `bwrap` variant mounts far less than dokeru does."""
+    script = ('cat /proc/self/mountinfo; for f in /* /etc/*; do '
+              '[ -L "$f" ] && echo "LINK $f $(readlink "$f")"; done; true')
+    p = run_capture(dk.argv(["--bind", f"{tiny_dir}:/t"], ["/bin/sh", "-c", script]), env=dk.env)
+    try:
+        out = json.loads(p.stdout)["stdout"]["text"]
+    except (ValueError, KeyError):
+        return None
+    argv = [bwrap, "--unshare-all", "--die-with-parent"]
+    tail = ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/box",
+            "--ro-bind", tiny_dir, "/t"]
+    for line in out.splitlines():
+        f = line.split()
+        if f and f[0] == "LINK" and len(f) == 3:
+            argv += ["--symlink", f[2], f[1]]
+        elif len(f) > 5:
+            mnt = f[4]
+            if mnt in ("/", "/t", "/box", "/tmp", "/proc") or mnt == "/dev" or mnt.startswith("/dev/"):
+                continue
+            if os.path.exists(mnt):
+                argv += ["--ro-bind", mnt, mnt]
+    return argv + tail + ["--", "/t/tiny"]
+
+
 def bench_per_run(dk, n, notes):
     tiny_dir = dk.progs
     tiny_copy = os.path.join(tiny_dir, "tiny")
@@ -154,6 +182,11 @@ def bench_per_run(dk, n, notes):
         variants["bwrap"] = [bwrap, "--unshare-all", "--die-with-parent",
                              "--ro-bind", "/usr", "/usr", "--ro-bind", tiny_dir, "/t",
                              "--proc", "/proc", "--dev", "/dev", "--", "/t/tiny"]
+        same = bwrap_same_root(dk, bwrap, tiny_dir)
+        if same:
+            variants["bwrap, dokeru's root"] = same
+        else:
+            notes.append("bwrap with dokeru's root: could not list dokeru's mounts, skipped")
     else:
         notes.append("bwrap: not installed, skipped (bench/run.sh --install installs bubblewrap)")
     isolate = find_tool("isolate")
@@ -180,12 +213,19 @@ def bench_per_run(dk, n, notes):
             raise RuntimeError(f"per-run: {name}: {out[-300:]!r}")
 
     times = {k: [] for k in variants}
+    # CPU of the whole process tree (the tool, its helpers, the program), from the
+    # children's rusage; kernel work done later by kworkers (e.g. network-namespace
+    # cleanup) is not in it.
+    cpu = {k: 0.0 for k in variants}
     for _ in range(n):
         for name, argv in variants.items():  # interleaved: A, B, C, A, B, C, ...
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             ms, st = spawn_wait(argv, env=dk.env)
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             if not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 0:
                 raise RuntimeError(f"per-run: {name} failed mid-run: status {st}")
             times[name].append(ms)
+            cpu[name] += (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1000
     if isolate_box:
         run_capture([isolate, "--box-id=77", "--cg", "--cleanup"])
 
@@ -195,7 +235,7 @@ def bench_per_run(dk, n, notes):
         m = med(xs)
         res[name] = {"runs": len(xs), "median_ms": r3(m), "p90_ms": r3(pct(xs, 90)),
                      "min_ms": r3(min(xs)), "above_bare_ms": r3(m - bare),
-                     "ratio_to_bare": r3(m / bare)}
+                     "ratio_to_bare": r3(m / bare), "cpu_ms_per_run": r3(cpu[name] / len(xs))}
     return res
 
 
@@ -492,7 +532,7 @@ def targets(r):
         d = pr["dokeru --bind"]
         t.append(target("dokeru run <= 2.0 ms above bare (median, --bind)",
                         d["above_bare_ms"], d["above_bare_ms"] <= 2.0, " ms"))
-        for tool in ("bwrap", "isolate"):
+        for tool in ("bwrap", "bwrap, dokeru's root", "isolate"):
             if tool in pr:
                 t.append(target(f"dokeru run faster than {tool} (median)",
                                 f"{d['median_ms']} vs {pr[tool]['median_ms']}",
@@ -501,6 +541,10 @@ def targets(r):
     if j and "skipped" not in j:
         v = j["judge_above_plain_per_test_ms"]
         t.append(target("per test inside judge <= 1.2 ms above bare (--jobs 1)", v, v <= 1.2, " ms"))
+        sp = j.get("scaling_judge_j1_to_j2")
+        if sp is not None:
+            t.append(target("judge scales near-linearly from 1 to 2 jobs on 2 cores (>= 1.8x)",
+                            sp, sp >= 1.8, "x"))
         n_bad = len(j["not_accepted_runs"])
         t.append(target("every judge run of the accepted echo solution is accepted",
                         f"{n_bad} run(s) not accepted", n_bad == 0))
@@ -546,9 +590,10 @@ def fmt_table(r):
         lines.append(f"  note: {n}")
     if "per_run" in r:
         sec("per-run cost of tiny static C (ms; driver: python posix_spawn+waitpid, interleaved)")
-        row("variant", "median", "p90", "min", "-bare", "x bare")
+        row("variant", "median", "p90", "min", "-bare", "x bare", "CPU/run")
         for k, v in r["per_run"].items():
-            row(k, v["median_ms"], v["p90_ms"], v["min_ms"], v["above_bare_ms"], v["ratio_to_bare"])
+            row(k, v["median_ms"], v["p90_ms"], v["min_ms"], v["above_bare_ms"], v["ratio_to_bare"],
+                v.get("cpu_ms_per_run", ""))
     if "judge" in r:
         j = r["judge"]
         sec("judging throughput (echo solution, interleaved rounds; plain = python subprocess"

@@ -57,6 +57,8 @@ fn each_prepared_run_gets_its_own_namespaces_root_box_and_stdio() {
     // while the run before it is still going (the probe's last half second, long
     // enough for the preparation even in the emulated VM).
     let mut previous: BTreeSet<String> = BTreeSet::new();
+    let mut previous_text = String::new();
+    let used_before = sandbox::prepared_runs();
     for i in 0..runs {
         let input = dir.path().join(format!("in{i}"));
         std::fs::write(&input, format!("test-{i}\n")).unwrap();
@@ -74,10 +76,17 @@ fn each_prepared_run_gets_its_own_namespaces_root_box_and_stdio() {
         assert_eq!(ns.len(), 7, "run {i}: namespaces not all readable or not all distinct:\n{text}");
         for n in &ns {
             assert!(n.contains(":["), "run {i}: {n:?}");
-            assert!(!previous.contains(n), "run {i} is in namespace {n} of the run before it");
+            assert!(
+                !previous.contains(n),
+                "run {i} is in namespace {n} of the run before it:\n{text}\nthe run before:\n{previous_text}"
+            );
         }
         previous = ns;
+        previous_text = text;
     }
+    // Every run after the first used the sandbox prepared during the one before
+    // (each spec is built anew, its seccomp policy loaded anew: it still fits).
+    assert_eq!(sandbox::prepared_runs() - used_before, runs - 1, "runs that used a prepared sandbox");
     sandbox::release_prepared();
     before.assert_unchanged("\n  after prepared runs and release_prepared");
 }

@@ -20,7 +20,7 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use run::{release_prepared, run, run_and_prepare_next, SandboxError};
+pub use run::{prepared_runs, release_prepared, run, run_and_prepare_next, SandboxError};
 pub use status::{classify, Status};
 
 /// Resource limits of one run. `None` means unlimited.

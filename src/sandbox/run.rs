@@ -495,7 +495,7 @@ impl Template {
     pub(super) fn fits(&self, other: &Template) -> bool {
         let same_policy = match (&self.seccomp, &other.seccomp) {
             (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.same_filters(b),
             _ => false,
         };
         same_policy
@@ -705,6 +705,14 @@ pub fn run_and_prepare_next(spec: SandboxSpec) -> Result<Outcome, SandboxError> 
     run_with(spec, true)
 }
 
+static PREPARED_USED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many runs of this process used a sandbox prepared ahead (for tests and
+/// diagnostics: a spec that never fits its predecessor's shows up as 0).
+pub fn prepared_runs() -> u64 {
+    PREPARED_USED.load(Ordering::Relaxed)
+}
+
 /// Tear down the sandbox prepared ahead for this thread, if any, and wait for
 /// every teardown this thread handed off (the judge calls it when a worker ends).
 pub fn release_prepared() {
@@ -716,7 +724,11 @@ fn run_with(spec: SandboxSpec, prepare_next: bool) -> Result<Outcome, SandboxErr
     let spawner = Spawner::for_this_thread()?;
     let next = (prepare_next && template.preparable_ahead()).then(|| template.clone());
     let prepared = match spawner.take_prepared(&template) {
-        Some(p) => p?,
+        Some(p) => {
+            let p = p?;
+            PREPARED_USED.fetch_add(1, Ordering::Relaxed);
+            p
+        }
         None => {
             // The spawner makes the network namespace while this thread builds
             // the box, the plan and the cgroup.

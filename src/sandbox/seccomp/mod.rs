@@ -110,6 +110,17 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The same filters, instruction for instruction (two loads of one policy file
+    /// are the same policy: a sandbox prepared for one fits a run with the other).
+    pub fn same_filters(&self, other: &Policy) -> bool {
+        self.programs.len() == other.programs.len()
+            && self.programs.iter().zip(&other.programs).all(|(a, b)| {
+                a.filter == b.filter
+                    && a.insns.len() == b.insns.len()
+                    && a.insns.iter().zip(&b.insns).all(|(x, y)| (x.code, x.jt, x.jf, x.k) == (y.code, y.jt, y.jf, y.k))
+            })
+    }
+
     /// A shipped policy by name (`dir/<name>.json`) or a policy file by path (contains
     /// `/` or ends in `.json`). The compiled programs are kept for later processes of the
     /// same build, keyed by the exact policy text (module `cache`).
