@@ -236,6 +236,10 @@ pub fn program_stack_top() -> std::io::Result<*mut libc::c_void> {
 struct ProgramStart<'a, 'p> {
     plan: &'a ChildPlan<'p>,
     stdio: [RawFd; 3],
+    /// The program's process CPU time just before its exec (ns), written by it
+    /// into init's memory (CLONE_VM), 0 if unread: dokeru's work in that process
+    /// (credentials, the seccomp filter) is setup, not the program's time.
+    pre_exec_cpu_ns: std::sync::atomic::AtomicU64,
 }
 
 extern "C" fn program_entry(arg: *mut libc::c_void) -> libc::c_int {
@@ -243,7 +247,7 @@ extern "C" fn program_entry(arg: *mut libc::c_void) -> libc::c_int {
     // is suspended by CLONE_VFORK.
     unsafe {
         let start = &*(arg as *const ProgramStart<'_, '_>);
-        program_in_child(start.plan, start.stdio)
+        program_in_child(start.plan, start.stdio, &start.pre_exec_cpu_ns)
     }
 }
 
@@ -444,7 +448,7 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
         stamp(plan, TracePoint::GotStdio);
         // The program's process shares init's memory until its exec (init is
         // suspended meanwhile: CLONE_VFORK), on its own stack; see program_stack_top.
-        let start = ProgramStart { plan, stdio };
+        let start = ProgramStart { plan, stdio, pre_exec_cpu_ns: std::sync::atomic::AtomicU64::new(0) };
         let pid = libc::clone(
             program_entry,
             plan.program_stack,
@@ -466,7 +470,10 @@ unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
         let mut ru: libc::rusage = std::mem::zeroed();
         libc::getrusage(libc::RUSAGE_SELF, &mut ru);
         let user_us = ru.ru_utime.tv_sec as u64 * 1_000_000 + ru.ru_utime.tv_usec as u64;
-        let sys_us = ru.ru_stime.tv_sec as u64 * 1_000_000 + ru.ru_stime.tv_usec as u64;
+        // The program process's pre-exec work counts as setup too (with init's
+        // system time: it is almost all kernel work).
+        let pre_exec_us = start.pre_exec_cpu_ns.load(std::sync::atomic::Ordering::Acquire) / 1000;
+        let sys_us = ru.ru_stime.tv_sec as u64 * 1_000_000 + ru.ru_stime.tv_usec as u64 + pre_exec_us;
         let rec = status_record::encode(status_record::SETUP_RUSAGE, user_us.min(u32::MAX as u64) as u32, sys_us);
         libc::write(plan.status_write_fd, rec.as_ptr().cast(), rec.len());
         loop {
@@ -585,7 +592,7 @@ unsafe fn setup_mounts_in_child(plan: &ChildPlan<'_>) {
 }
 
 /// The program's process: drop everything, then exec.
-unsafe fn program_in_child(plan: &ChildPlan<'_>, stdio: [RawFd; 3]) -> ! {
+unsafe fn program_in_child(plan: &ChildPlan<'_>, stdio: [RawFd; 3], pre_exec_cpu_ns: &std::sync::atomic::AtomicU64) -> ! {
     // SAFETY (whole function): raw syscalls on data prepared before clone.
     unsafe {
         // If init dies the whole namespace dies anyway; this also covers the
@@ -645,6 +652,19 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>, stdio: [RawFd; 3]) -> ! {
             let zero = [CapData::default(); 2];
             check!(plan, Step::DropCapabilities, libc::syscall(libc::SYS_capset, &mut hdr, zero.as_ptr()) as i32);
         }
+        // Our CPU time so far, for init to report as setup: read after the filters
+        // when they surely allow clock_gettime (their installation is most of it),
+        // else before them (a denied call must not end the run).
+        let read_cpu = || {
+            let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            if libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) == 0 {
+                pre_exec_cpu_ns.store(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64, std::sync::atomic::Ordering::Release);
+            }
+        };
+        let read_after_filters = plan.seccomp.is_none_or(|p| p.allows_clock_gettime());
+        if !read_after_filters {
+            read_cpu();
+        }
         // Seccomp is the very last step: after it, only the exec remains.
         if let Some(policy) = plan.seccomp {
             let listener = match policy.apply_in_child() {
@@ -657,6 +677,9 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>, stdio: [RawFd; 3]) -> ! {
             libc::close(listener);
         }
         stamp(plan, TracePoint::SeccompApplied);
+        if read_after_filters {
+            read_cpu();
+        }
         let mut last = libc::ENOENT;
         for path in &plan.exec_paths {
             libc::execve(path.as_ptr(), plan.argv_ptrs.as_ptr(), plan.envp_ptrs.as_ptr());

@@ -107,6 +107,10 @@ struct Program {
 pub struct Policy {
     name: String,
     programs: Vec<Program>,
+    /// The policy never names `clock_gettime`, so the filters allow it (every
+    /// filter's mismatch action is allow): the program's process may read its CPU
+    /// clock after installing them ([`Policy::allows_clock_gettime`]).
+    allows_clock_gettime: bool,
 }
 
 impl Policy {
@@ -178,7 +182,15 @@ impl Policy {
         Ok(Policy {
             name: name_or_path.to_owned(),
             programs,
+            // A plain text search: any mention (a rule, an argument filter, even a
+            // comment) counts as "might deny", which only costs precision.
+            allows_clock_gettime: !text.contains("clock_gettime"),
         })
+    }
+
+    /// Whether `clock_gettime` is surely allowed by the filters (see the field).
+    pub fn allows_clock_gettime(&self) -> bool {
+        self.allows_clock_gettime
     }
 
     /// The name (or path) the policy was loaded by.
@@ -896,6 +908,23 @@ mod tests {
         p.programs()
             .map(|(f, i)| (f.to_owned(), i.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect()))
             .collect()
+    }
+
+    #[test]
+    fn clock_gettime_is_read_after_the_filters_only_when_no_filter_names_it() {
+        let work = tempfile::tempdir().unwrap();
+        let shipped = Policy::load_with_cache("default", &profiles_dir(), None).unwrap();
+        assert!(shipped.allows_clock_gettime());
+        assert!(shipped.same_filters(&Policy::load_with_cache("default", &profiles_dir(), None).unwrap()));
+        let path = work.path().join("strict.json");
+        std::fs::write(
+            &path,
+            r#"{"deny": {"mismatch_action": "allow", "match_action": "trap", "filter": [{"syscall": "clock_gettime"}]}}"#,
+        )
+        .unwrap();
+        let strict = Policy::load_with_cache(&path.display().to_string(), Path::new("/nonexistent"), None).unwrap();
+        assert!(!strict.allows_clock_gettime());
+        assert!(!strict.same_filters(&shipped));
     }
 
     #[test]
