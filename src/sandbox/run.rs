@@ -1,34 +1,43 @@
 //! prepare -> spawn -> wait: the parent's side of one run.
 //!
 //! # Theory of operation
-//! Processes: `dokeru` (host, this code) → `init` (pid 1 of fresh user, mount,
-//! pid, net, ipc and uts namespaces; then its own cgroup namespace) → the
-//! program (pid 2, uid 1000 inside, no capabilities, seccomp).
+//! Processes: `dokeru` (host, this code, and its spawner thread, `spawner.rs`)
+//! → `init` (pid 1 of fresh user, mount, pid, ipc and uts namespaces and of the
+//! network namespace the spawner made for it; then its own cgroup namespace) →
+//! the program (pid 2, uid 1000 inside, no capabilities, seccomp).
 //!
-//! Before the clone the parent prepares everything: the box (a detached tmpfs
-//! held by fd, see `copy.rs`), the mount plan (`rootfs.rs`), argv/envp as C
-//! strings, the compiled seccomp policy, the run's cgroup with its limits, and
-//! these fds:
-//! - sync pipe: init blocks reading it until the parent has written the uid/gid
-//!   maps and (where `CLONE_INTO_CGROUP` was not available) moved init into the
-//!   cgroup — so the program is in its cgroup before its first instruction;
+//! Before the clone the parent prepares everything ([`prepare`]): the box (a
+//! detached tmpfs held by fd, see `copy.rs`), the mount plan (`rootfs.rs`),
+//! argv/envp as C strings, the compiled seccomp policy, the run's cgroup with
+//! its limits, and these fds:
+//! - sync socket (SOCK_SEQPACKET): message 1 ("go") once the parent has written
+//!   the uid/gid maps and init is in its cgroup (born there: `CLONE_INTO_CGROUP`
+//!   on v2, the spawner's own cgroup step on v1) — so the program is in its
+//!   cgroup before its first instruction; message 2 carries the run's stdin,
+//!   stdout and stderr (SCM_RIGHTS) and starts the program. Between the two, a
+//!   sandbox prepared ahead waits, its root already built;
 //! - error pipe (close-on-exec): a fixed-size record (step, errno, index) if a
 //!   setup step fails; end-of-file means the program was exec'd;
-//! - status pipe: init writes its own setup CPU time once the program is
-//!   forked, and the program's wait status when it ends;
+//! - status pipe: init's setup CPU time (and the program process's work before
+//!   its exec) once the program is started, the program's wait status and exit
+//!   instant when it ends, and "all reaped" when the namespace is empty;
 //! - stdout/stderr pipes: read here, counted against the output limit;
 //! - a socketpair over which the program sends its seccomp listener fd, on
 //!   which the parent learns the exact syscall a filter denied.
 //!
-//! Messages in order: clone → parent writes maps, joins cgroup, sends "go" →
-//! init mounts, pivots, forks the program → program drops privileges, applies
-//! seccomp, sends the listener, execs (error pipe EOF: the clock starts) →
-//! parent polls pipes, the listener, init's pidfd and the clock, enforcing the
-//! wall limit, the CPU limit (paced by the CPU left, never a fixed 100 ms poll)
-//! and the output limit by SIGKILLing init, which kills the whole pid namespace
-//! → init reports the program's status, kills what is left (kill(-1)), exits →
-//! the parent reads the cgroup's counters, copies files out of the box, and
-//! removes the cgroup. The parent owns the cgroup from creation to removal.
+//! Messages in order: clone (by the spawner) → parent writes maps, sends "go" →
+//! init mounts, pivots, waits → [`execute`]: parent sends the stdio → init
+//! starts the program (`CLONE_VM | CLONE_VFORK`) → program drops privileges,
+//! applies seccomp, sends the listener, execs (error pipe EOF: the clock
+//! starts) → parent polls pipes, the listener, init's pidfd, the status pipe
+//! and the clock, enforcing the wall limit, the CPU limit (paced by the CPU
+//! left, never a fixed 100 ms poll) and the output limit by killing the cgroup
+//! and init, which kills the whole pid namespace → init reports the program's
+//! status, kills what is left (kill(-1)), reaps everything, says so, exits →
+//! the parent reads the cgroup's counters (final from "all reaped" on), copies
+//! files out of the box; the teardown ([`Leftover::finish`]: reap init, remove
+//! the cgroup, release the box) follows, on a reaper thread for prepared runs.
+//! The parent owns the cgroup from creation to removal.
 
 use super::cgroup::{CgroupLimits, Hierarchy, RunCgroup};
 use super::copy::BoxFs;

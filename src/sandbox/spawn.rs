@@ -408,7 +408,7 @@ pub unsafe fn clone_init_from_parent(plan: &ChildPlan<'_>, cgroup_fd: Option<Raw
     Ok(Spawned { pid: ret as i32, pidfd, in_cgroup })
 }
 
-/// pid 1 of the sandbox: set up the filesystem, fork the program, reap, report.
+/// pid 1 of the sandbox: set up the filesystem, start the program, reap, report.
 unsafe fn init_in_child(plan: &ChildPlan<'_>) -> ! {
     // SAFETY (whole function): raw syscalls on buffers prepared before clone.
     unsafe {
