@@ -650,7 +650,7 @@ def fmt_table(r):
                              f"{a['bad_tests']} test(s), first {ft.get('name')}: "
                              f"{ft.get('judge_error') or ft.get('message') or ''}"[:300])
     if "cpu_accuracy" in r:
-        sec("cpu time accuracy (error = measured - program's own CLOCK_PROCESS_CPUTIME_ID;"
+        sec("cpu time accuracy (error = measured - program's own CLOCK_THREAD_CPUTIME_ID;"
             " both include exec/startup, the sandboxed one also dokeru's init in the cgroup)")
         row("burn / side", "measured", "prog clock", "prog rusage", "error ms", "error %")
         for k, e in r["cpu_accuracy"].items():

@@ -654,10 +654,14 @@ unsafe fn program_in_child(plan: &ChildPlan<'_>, stdio: [RawFd; 3], pre_exec_cpu
         }
         // Our CPU time so far, for init to report as setup: read after the filters
         // when they surely allow clock_gettime (their installation is most of it),
-        // else before them (a denied call must not end the run).
+        // else before them (a denied call must not end the run). The thread clock,
+        // not the process clock: this process has one thread, and once RLIMIT_CPU
+        // is set the process clock reads the group CPU timer, which advances only
+        // at scheduler ticks (up to 4 ms stale at HZ=250); the thread clock is
+        // read from the scheduler exactly.
         let read_cpu = || {
             let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-            if libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) == 0 {
+            if libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) == 0 {
                 pre_exec_cpu_ns.store(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64, std::sync::atomic::Ordering::Release);
             }
         };
